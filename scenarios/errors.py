@@ -1,0 +1,45 @@
+"""Domain errors.
+
+The library raises these; only ``cli.py`` turns them into ``Error: ...`` lines and exit codes.
+Every message is one line that says *where* (file, row, column or key) and *how to fix it*.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ReachmixError(Exception):
+    """Base class of every error a user can cause with their input."""
+
+    exit_code = 2
+
+
+class ScenarioError(ReachmixError):
+    """The scenario file (TOML) is unreadable, malformed or inconsistent."""
+
+
+class PoolError(ReachmixError):
+    """The creator pool (CSV) is unreadable or has a bad cell."""
+
+
+class PlanError(ReachmixError):
+    """A plan JSON is unreadable or names creators that are not in the pool."""
+
+
+class InfeasibleError(ReachmixError):
+    """No plan satisfies the scenario's rules; the message names the rules in conflict."""
+
+    exit_code = 3
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``' (did you mean "x"?)'`` for the closest choice, or ``''``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def one_line(text: str) -> str:
+    """Collapse a message to a single line (messages may quote user data with newlines)."""
+    return " ".join(str(text).split())

@@ -1,0 +1,91 @@
+"""A plan: how many posts to buy from each creator, plus the evidence of how it was found.
+
+Strategies return a ``Plan``; ``plan_from_json`` reads a user's PLAN_JSON (any JSON with a
+``selection`` list of ``{"handle", "posts"}``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .errors import PlanError, did_you_mean
+from .pool import CreatorPool
+
+STATUSES = ("optimal", "feasible", "infeasible", "time_limit")
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """Posts per creator (pool order) and the strategy's evidence.
+
+    ``upper_bound`` is a proven bound on the best achievable objective value (``None`` when the
+    strategy proves none); ``gap = (upper_bound - objective) / upper_bound``.
+    """
+
+    posts: np.ndarray
+    strategy: str = "given"
+    status: str = "feasible"
+    objective_value: float | None = None
+    upper_bound: float | None = None
+    seconds: float = 0.0
+    #: Solver statistics and notes (iterations, cuts, nodes, rules a baseline could not obey...).
+    stats: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        posts = np.asarray(self.posts, dtype=np.int64).copy()
+        posts.setflags(write=False)
+        object.__setattr__(self, "posts", posts)
+
+    @property
+    def gap(self) -> float | None:
+        if self.upper_bound is None or self.objective_value is None:
+            return None
+        if self.upper_bound <= 0:
+            return 0.0
+        return max(0.0, (self.upper_bound - self.objective_value) / self.upper_bound)
+
+    def selection(self, pool: CreatorPool) -> list[tuple[int, str, int]]:
+        """(row, handle, posts) of every hired creator, in pool order."""
+        return [(int(i), pool.handles[i], int(self.posts[i])) for i in np.flatnonzero(self.posts)]
+
+
+def plan_from_json(source: str | Path | Mapping[str, Any], pool: CreatorPool) -> Plan:
+    """Read a PLAN_JSON (path or parsed object) against ``pool``."""
+    where = str(source) if not isinstance(source, Mapping) else "plan"
+    if isinstance(source, Mapping):
+        doc = source
+    else:
+        try:
+            doc = json.loads(Path(source).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PlanError(f"{where}: plan file not found; check the path") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PlanError(f"{where}: not valid JSON ({str(exc).splitlines()[0]}); "
+                            "give a JSON object with a selection list") from None
+        except OSError as exc:
+            raise PlanError(f"{where}: cannot read the plan ({exc.strerror})") from None
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("selection"), list):
+        raise PlanError(f'{where}: needs a "selection" list of {{"handle", "posts"}} objects')
+    index = pool.index_of()
+    posts = np.zeros(pool.size, dtype=np.int64)
+    for k, item in enumerate(doc["selection"]):
+        here = f"{where}: selection[{k}]"
+        if not isinstance(item, Mapping) or "handle" not in item or "posts" not in item:
+            raise PlanError(f'{here} needs "handle" and "posts"')
+        handle, n = item["handle"], item["posts"]
+        if handle not in index:
+            raise PlanError(f'{here}: handle "{handle}" is not in the pool {pool.source}'
+                            f"{did_you_mean(str(handle), pool.handles)}")
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or n != int(n) or n < 0:
+            raise PlanError(f'{here}: posts must be a whole number >= 0, not {json.dumps(n)}')
+        if posts[index[handle]]:
+            raise PlanError(f'{here}: handle "{handle}" appears twice; list each creator once')
+        posts[index[handle]] = int(n)
+    return Plan(posts=posts, strategy=str(doc.get("strategy", "given")))

@@ -1,0 +1,91 @@
+"""The creator pool: one NumPy column per attribute, one row per creator.
+
+Arrays are made read-only so that a strategy or simulation cannot change a scenario under
+another's feet. Rates are all *per view* here, whatever basis the CSV used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .audience import AGE_BUCKETS, GENDERS
+
+
+def _readonly(a: np.ndarray | None) -> np.ndarray | None:
+    if a is None:
+        return None
+    a = np.ascontiguousarray(a)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class CreatorPool:
+    handles: tuple[str, ...]
+    followers: np.ndarray
+    price: np.ndarray
+    #: Expected views of one post.
+    avg_views: np.ndarray
+    #: (likes + comments + shares) per view.
+    engagement_rate: np.ndarray
+    likes_rate: np.ndarray
+    comments_rate: np.ndarray
+    shares_rate: np.ndarray
+    #: Most posts each creator sells (already filled from ``constraints.max_posts``).
+    max_posts: np.ndarray
+    #: One-off fee when hired at all.
+    fee: np.ndarray
+    #: Normalised tags (no ``#``, case-folded) per creator.
+    tags: tuple[frozenset[str], ...]
+    #: Audience shares, shape (n, 6) in ``AGE_BUCKETS`` order, or ``None`` without age columns.
+    age: np.ndarray | None = None
+    #: Shape (n, 2): female, male; or ``None``.
+    gender: np.ndarray | None = None
+    #: Location names of the ``loc_*`` columns, and shares of shape (n, len(location_names)).
+    location_names: tuple[str, ...] = ()
+    locations: np.ndarray | None = None
+    #: Where the pool was read from, for messages.
+    source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                object.__setattr__(self, f.name, _readonly(value))
+
+    def __len__(self) -> int:
+        return len(self.handles)
+
+    @property
+    def size(self) -> int:
+        return len(self.handles)
+
+    def index_of(self) -> dict[str, int]:
+        """Map handle -> row (handles are unique; the loader checks)."""
+        return {h: i for i, h in enumerate(self.handles)}
+
+    def dimension_shares(self, dimension: str) -> tuple[tuple[str, ...], np.ndarray] | None:
+        """(value names, shares of shape (n, k)) of one dimension, or ``None`` without columns."""
+        if dimension == "age":
+            return None if self.age is None else (AGE_BUCKETS, self.age)
+        if dimension == "gender":
+            return None if self.gender is None else (GENDERS, self.gender)
+        if dimension == "locations":
+            return None if self.locations is None else (self.location_names, self.locations)
+        raise KeyError(dimension)
+
+    def subset(self, rows: np.ndarray) -> "CreatorPool":
+        """A pool of the given rows (in that order); used by sweeps and benchmarks."""
+        rows = np.asarray(rows)
+        kw = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                kw[f.name] = v[rows]
+            elif f.name in ("handles", "tags"):
+                kw[f.name] = tuple(v[i] for i in rows)
+            else:
+                kw[f.name] = v
+        return CreatorPool(**kw)

@@ -1,0 +1,141 @@
+"""The scenario: a pool, a budget, a target audience, rules, an objective and model settings.
+
+Every default below is named and documented in ``docs/assumptions.md`` with its source; a
+scenario's TOML overrides any of them (see ``scenarios.loader``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .audience import TargetAudience
+from .pool import CreatorPool
+from .tiers import Tiers
+
+OBJECTIVES: tuple[str, ...] = ("target_reach", "target_impressions", "engagements")
+KPI_METRICS: tuple[str, ...] = (
+    "views",
+    "target_reach",
+    "likes",
+    "comments",
+    "shares",
+    "engagements",
+    "engagement_rate",
+    "followers_gained",
+)
+KPI_WINDOWS: tuple[str, ...] = ("campaign", "weekly", "monthly")
+
+
+def _frozen(mapping: Mapping | None = None) -> Mapping:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """The planner's rules (contract section 3, ``[constraints]``)."""
+
+    max_posts: int = 3
+    min_count: Mapping[str, int] = field(default_factory=_frozen)
+    max_count: Mapping[str, int] = field(default_factory=_frozen)
+    min_budget_share: Mapping[str, float] = field(default_factory=_frozen)
+    max_budget_share: Mapping[str, float] = field(default_factory=_frozen)
+    max_creator_share: float | None = None
+    must_include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    min_engagement_rate: float | None = None
+    min_target_match: float | None = None
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What to maximise: one metric of ``OBJECTIVES``, or a weighted sum of them."""
+
+    weights: Mapping[str, float] = field(default_factory=lambda: _frozen({"target_reach": 1.0}))
+
+    @property
+    def name(self) -> str:
+        if len(self.weights) == 1 and next(iter(self.weights.values())) == 1.0:
+            return next(iter(self.weights))
+        return "weighted(" + ",".join(f"{k}={v:g}" for k, v in self.weights.items()) + ")"
+
+    @property
+    def is_linear(self) -> bool:
+        """True when target reach (the only concave term) has no weight."""
+        return not self.weights.get("target_reach", 0.0)
+
+    def value(self, metrics: Mapping[str, float]) -> float:
+        return float(sum(w * metrics[k] for k, w in self.weights.items()))
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Reach-model parameters (contract section 4)."""
+
+    #: rho: weight of a creator's k-th post is rho**(k-1). Repeat posts reach mostly the same
+    #: followers; 0.7 is an assumption (see docs/assumptions.md).
+    repeat_decay: float = 0.7
+    #: Interest fit of a creator whose tags miss every target interest.
+    interest_floor: float = 0.25
+    #: Default views per post as a share of followers when ``avg_views`` is blank.
+    view_rate: float = 0.25
+
+
+def _setting(default, *, high=None, low=0.0, low_open=False, doc=""):
+    """A ``[simulation]`` field; ``low``/``high`` bound what the loader accepts."""
+    return field(default=default, metadata={"low": low, "high": high, "low_open": low_open, "doc": doc})
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """Monte Carlo settings (contract section 3, ``[simulation]``); see ``simulate/``.
+
+    Extension point: a new field here becomes a valid ``[simulation]`` key automatically (the
+    loader reads the fields and their ``low``/``high`` metadata).
+    """
+
+    days: int = _setting(56, low=1)
+    runs: int = _setting(2000, low=1)
+    seed: int = _setting(7)
+    start_day: int = _setting(0)
+    post_spacing_days: int = _setting(7)
+    view_dispersion: float = _setting(1.2, high=5.0)
+    post_failure_rate: float = _setting(0.05, high=1.0)
+    views_per_share: float = _setting(3.0)
+    follow_rate: float = _setting(0.002, high=1.0)
+    churn_rate: float = _setting(0.001, high=1.0)
+
+
+@dataclass(frozen=True)
+class KpiTarget:
+    """A KPI target: reach ``target`` of ``metric`` by day ``by_day`` (priority 1 is highest)."""
+
+    metric: str
+    target: float
+    by_day: int
+    priority: int = 1
+    window: str = "campaign"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A fully validated scenario. Build it with ``scenarios.load_scenario``."""
+
+    name: str
+    currency: str
+    budget: float
+    pool: CreatorPool
+    audience: TargetAudience
+    tiers: Tiers = Tiers()
+    constraints: Constraints = Constraints()
+    objective: Objective = Objective()
+    model: ModelParams = ModelParams()
+    simulation: SimulationSettings = SimulationSettings()
+    kpis: tuple[KpiTarget, ...] = ()
+    #: Where it was read from (``None`` for scenarios built in code).
+    path: Path | None = None
+    #: The TOML document as read (after defaults are *not* applied), for dotted-key overrides.
+    raw: Mapping[str, Any] = field(default_factory=_frozen, repr=False, compare=False)
