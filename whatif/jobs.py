@@ -1,0 +1,229 @@
+"""One library function per command. ``cli.py`` parses arguments, calls one of these and
+formats the ``Output``; everything else (loading, checking, computing) happens here."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scenarios import ReachModel, Scenario, eligible, load_scenario, plan_from_json
+from scenarios.errors import ScenarioError
+
+from .formats import Table
+from .results import plan_result
+
+
+@dataclass(frozen=True)
+class Output:
+    """A command's result: the JSON document and the tables for the human formats."""
+
+    result: Any
+    tables: tuple[Table, ...]
+
+
+def _with_budget(scenario: Scenario, budget: float | None) -> Scenario:
+    if budget is None:
+        return scenario
+    if not budget > 0:
+        raise ScenarioError(f"--budget {budget:g} must be > 0")
+    return dataclasses.replace(scenario, budget=float(budget))
+
+
+def validate(path: str | Path) -> Output:
+    scenario = load_scenario(path)
+    model = ReachModel.build(scenario)
+    pool = scenario.pool
+    ok = eligible(model)
+    names = scenario.tiers.names
+    rows = []
+    tiers = {}
+    for k, tier in enumerate(names):
+        rows_k = model.tier == k
+        n = int(rows_k.sum())
+        tiers[tier] = n
+        if not n:
+            continue
+        cpm = pool.price[rows_k] / np.maximum(pool.avg_views[rows_k], 1e-9) * 1000
+        rows.append((tier, n, int((ok & rows_k).sum()), float(np.median(pool.followers[rows_k])),
+                     float(np.median(pool.avg_views[rows_k])), float(np.median(pool.price[rows_k])),
+                     float(np.median(cpm)), float(np.median(pool.engagement_rate[rows_k])),
+                     float(np.median(model.match[rows_k]))))
+    demographics = [d for d in ("age", "gender", "locations") if pool.dimension_shares(d) is not None]
+    result = {
+        "scenario": scenario.name,
+        "valid": True,
+        "pool": pool.source,
+        "creators": pool.size,
+        "eligible": int(ok.sum()),
+        "currency": scenario.currency,
+        "budget": scenario.budget,
+        "audience": scenario.audience.describe(),
+        "target_cells": model.n_cells,
+        "population_split": {d: dict(s) for d, s in model.splits.items()},
+        "demographic_columns": demographics,
+        "locations": list(pool.location_names),
+        "creators_by_tier": tiers,
+        "kpis": [dataclasses.asdict(k) for k in scenario.kpis],
+        "objective": scenario.objective.name,
+    }
+    table = Table(
+        columns=("tier", "creators", "eligible", "median followers", "median views", "median price",
+                 "median CPM", "median ER", "median match"),
+        rows=tuple(rows),
+        title=f"{scenario.name}: {pool.size:,} creators from {pool.source}, {int(ok.sum()):,} eligible; "
+              f"budget {scenario.budget:,.0f} {scenario.currency}",
+        notes=(f"Target: {scenario.audience.describe()}; {model.n_cells} target cells.",
+               f"Objective: {scenario.objective.name}. Demographic columns: {', '.join(demographics) or 'none'}."),
+    )
+    return Output(result, (table,))
+
+
+def plan_tables(result: dict) -> tuple[Table, ...]:
+    """The selection table (main, for CSV) and a one-row summary of a plan result."""
+    cur = result.get("currency", "")
+    selection = Table(
+        columns=("handle", "tier", "posts", "cost", "target_impressions", "followers", "target_match"),
+        rows=tuple((s["handle"], s["tier"], s["posts"], s["cost"], s["target_impressions"],
+                    s.get("followers"), s.get("target_match")) for s in result["selection"]),
+        title=f"{result['scenario']}: {result['strategy']} plan, {result['status']}",
+    )
+    gap = result.get("gap")
+    summary = Table(
+        columns=("budget", "spent", "creators", "posts", "target_reach", "target_impressions", "engagements",
+                 "upper_bound", "gap %", "seconds"),
+        rows=((result["budget"], result["spent"], result["creators"], result["posts"], result["target_reach"],
+               result["target_impressions"], result["engagements"], result["upper_bound"],
+               None if gap is None else 100.0 * gap, result["seconds"]),),
+        title=f"Summary ({cur}); objective {result['objective']}",
+        notes=tuple(f"Rule broken: {v}" for v in result.get("violations", ())),
+    )
+    return selection, summary
+
+
+def evaluate(path: str | Path, plan_path: str | Path) -> Output:
+    scenario = load_scenario(path)
+    plan = plan_from_json(plan_path, scenario.pool)
+    result = plan_result(scenario, plan)
+    return Output(result, plan_tables(result))
+
+
+def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None = None, gap: float = 1e-3,
+             time_limit: float | None = None, solver: str = "highs", seed: int = 0,
+             target_reach: float | None = None) -> Output:
+    import optimizer
+
+    scenario = _with_budget(load_scenario(path), budget)
+    if target_reach is not None:
+        needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,
+                                                     solver=solver)
+        scenario = dataclasses.replace(scenario, budget=float(needed))
+    else:
+        plan = optimizer.optimize(scenario, strategy, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+    result = plan_result(scenario, plan)
+    if target_reach is not None:
+        result["target_reach_goal"] = float(target_reach)
+        result["min_budget"] = float(scenario.budget)
+    return Output(result, plan_tables(result))
+
+
+def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limit: float | None = None,
+             solver: str = "highs") -> Output:
+    import optimizer
+
+    scenario = load_scenario(path)
+    rows = optimizer.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
+    result = {"scenario": scenario.name, "currency": scenario.currency, "rows": rows}
+    columns = tuple(k for k in rows[0] if not isinstance(rows[0][k], (dict, list))) if rows else ("budget",)
+    table = Table(columns=columns, rows=tuple(tuple(r.get(c) for c in columns) for r in rows),
+                  title=f"{scenario.name}: budget-reach frontier ({scenario.currency})")
+    return Output(result, (table,))
+
+
+def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy: str = "milp",
+             runs: int | None = None, days: int | None = None, seed: int | None = None, jobs: int = 1,
+             dask: str | None = None, progress: Callable[[int, int], None] | None = None) -> Output:
+    import simulate as sim
+
+    scenario = load_scenario(path)
+    if plan_path is not None:
+        plan = plan_from_json(plan_path, scenario.pool)
+    else:
+        import optimizer
+
+        plan = optimizer.optimize(scenario, strategy)
+    outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, jobs=jobs, progress=progress)
+    result = outcome.to_dict()
+    result["strategy"] = plan.strategy
+    return Output(result, simulation_tables(result))
+
+
+def simulation_tables(result: dict) -> tuple[Table, ...]:
+    totals = result["totals"]
+    rows = tuple((metric, v.get("mean"), v.get("p5"), v.get("p50"), v.get("p95")) for metric, v in totals.items())
+    table = Table(columns=("metric", "mean", "p5", "p50", "p95"), rows=rows,
+                  title=f"{result['scenario']}: {result['runs']:,} runs over {result['days']} days "
+                        f"(seed {result['seed']}), final values")
+    kpis = Table(columns=("priority", "metric", "target", "by_day", "probability"),
+                 rows=tuple((k["priority"], k["metric"], k["target"], k["by_day"], k["probability"])
+                            for k in result.get("kpi_targets", ())),
+                 title="KPI targets (probability of meeting each by its day)")
+    return (table, kpis) if result.get("kpi_targets") else (table,)
+
+
+def calibrate(history_path: str | Path) -> Output:
+    import simulate as sim
+
+    fit = sim.calibrate(history_path)
+    result = fit.to_dict()
+    rows = tuple((k, v) for k, v in _flatten(result).items() if not isinstance(v, (list, dict)))
+    return Output(result, (Table(columns=("parameter", "value"), rows=rows, title=f"Calibration from {history_path}",
+                                 notes=tuple(fit.warnings)),))
+
+
+def _flatten(doc: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def generate(creators: int, seed: int, out: str | Path) -> Output:
+    from scenarios.generate import write_example
+
+    if creators < 1:
+        raise ScenarioError(f"--creators {creators} must be at least 1")
+    scenario_path, pool_path = write_example(out, creators, seed)
+    summary = validate(scenario_path)
+    result = dict(summary.result, scenario_file=str(scenario_path), pool_file=str(pool_path))
+    note = f"Wrote {scenario_path} and {pool_path}."
+    table = dataclasses.replace(summary.tables[0], notes=summary.tables[0].notes + (note,))
+    return Output(result, (table,))
+
+
+
+def compare(paths, *, strategies=("milp",), simulate=False, gap=1e-3, time_limit=None, solver="highs",
+            seed=0, jobs=1, dask=None, progress=None) -> Output:
+    from .compare import compare as run_compare, comparison_table
+
+    options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
+    rows = run_compare(paths, strategies, simulate=simulate, options=options, jobs=jobs, dask=dask,
+                       progress=progress)
+    return Output({"rows": rows}, (comparison_table(rows, "Scenarios and strategies compared"),))
+
+
+def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=None, solver="highs", seed=0,
+          jobs=1, dask=None, progress=None) -> Output:
+    from .sweep import sweep as run_sweep, sweep_table
+
+    options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
+    rows = run_sweep(path, sets, strategy=strategy, simulate=simulate, options=options, jobs=jobs, dask=dask,
+                     progress=progress)
+    return Output({"rows": rows}, (sweep_table(rows, f"Sweep of {path} ({strategy})"),))

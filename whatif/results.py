@@ -1,0 +1,99 @@
+"""A plan as the contract's JSON (section 6): the one shape ``optimize``, ``evaluate``,
+``compare`` and the report share."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from scenarios import Plan, ReachModel, Scenario, violations
+
+
+def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None) -> dict[str, Any]:
+    """Score ``plan`` with the reach model and lay it out as the contract's optimize JSON."""
+    model = model or ReachModel.build(scenario)
+    ev = model.evaluate(plan.posts)
+    objective_value = scenario.objective.value(ev.metrics())
+    broken = violations(model, plan.posts)
+    status = plan.status
+    if broken:
+        status = "infeasible"
+    upper = plan.upper_bound
+    gap = plan.gap if upper is not None else None
+    if upper is not None:
+        # The gap is always about the plan's *true* objective value, whatever the strategy said.
+        gap = max(0.0, (upper - objective_value) / upper) if upper > 0 else 0.0
+    pool = scenario.pool
+    selection = [
+        {
+            "handle": handle,
+            "tier": scenario.tiers.names[model.tier[i]],
+            "posts": posts,
+            "cost": float(ev.creator_cost[i]),
+            "target_impressions": float(ev.creator_target_impressions[i]),
+            "followers": float(pool.followers[i]),
+            "avg_views": float(pool.avg_views[i]),
+            "target_match": float(model.match[i]),
+        }
+        for i, handle, posts in plan.selection(pool)
+    ]
+    return {
+        "scenario": scenario.name,
+        "strategy": plan.strategy,
+        "status": status,
+        "currency": scenario.currency,
+        "budget": float(scenario.budget),
+        "spent": ev.cost,
+        "objective": scenario.objective.name,
+        "objective_value": objective_value,
+        "target_reach": ev.target_reach,
+        "target_impressions": ev.target_impressions,
+        "engagements": ev.engagements,
+        "views": ev.views,
+        "audience_size": float(scenario.audience.size),
+        "upper_bound": None if upper is None else float(upper),
+        "gap": gap,
+        "seconds": float(plan.seconds),
+        "creators": ev.creators,
+        "posts": ev.posts,
+        "creators_by_tier": dict(ev.creators_by_tier),
+        "spend_by_tier": dict(ev.spend_by_tier),
+        "cpm": _ratio(ev.cost * 1000.0, ev.target_impressions),
+        "cost_per_reached": _ratio(ev.cost, ev.target_reach),
+        "violations": broken,
+        "stats": _plain(dict(plan.stats)),
+        "selection": selection,
+    }
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b > 0 else None
+
+
+def _plain(value: Any) -> Any:
+    """Make solver statistics JSON-safe (NumPy scalars and arrays become Python values)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+class Stopwatch:
+    """Wall time of a block, for the ``seconds`` key."""
+
+    def __enter__(self) -> "Stopwatch":
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start
