@@ -234,5 +234,38 @@ def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, se
          fmt, output)
 
 
+@main.command()
+@click.option("--strategy", "strategies", multiple=True, help="A strategy to run (repeat); default: all built-in.")
+@click.option("--creators", type=click.IntRange(1), default=1000, show_default=True, help="Creators per instance.")
+@click.option("--instances", type=click.IntRange(0), default=10, show_default=True,
+              help="Seeds per instance family.")
+@click.option("--seed", type=int, default=0, show_default=True, help="First seed.")
+@click.option("--tier-mix", "tier_mixes", multiple=True, type=click.Choice(["default", "micro-heavy", "macro-heavy"]),
+              help="Instance family tier mix (repeat for several).")
+@click.option("--budget-share", "budget_shares", multiple=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Budget as a share of one post from every creator (repeat).")
+@click.option("--overlap", "overlaps", multiple=True, type=click.Choice(["low", "medium", "high"]),
+              help="Audience overlap (repeat).")
+@click.option("--rules", "rules", multiple=True, type=click.Choice(["on", "off"]), help="Constraints on or off.")
+@click.option("--pisinger", is_flag=True, help="Also run the Pisinger knapsack instances (known optima).")
+@click.option("--pisinger-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--gap", type=click.FloatRange(0, 1), default=1e-3, show_default=True)
+@click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None)
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Chart (.png/.svg).")
+@_parallel_options
+@FORMAT
+@OUTPUT
+def bench(strategies, creators, instances, seed, tier_mixes, budget_shares, overlaps, rules, pisinger, pisinger_dir,
+          gap, time_limit, plot, n_jobs, dask, fmt, output):
+    """Benchmark selection strategies on synthetic families and Pisinger's knapsack instances."""
+    from whatif.bench import DEFAULT_STRATEGIES
+
+    emit(jobs.bench(strategies or DEFAULT_STRATEGIES, creators=creators, instances=instances, seed=seed,
+                    tier_mixes=tier_mixes or ("default",), budget_shares=budget_shares or (0.03,),
+                    overlaps=overlaps or ("medium",), rules=rules or ("on",), pisinger=pisinger,
+                    pisinger_dir=pisinger_dir, gap=gap, time_limit=time_limit, jobs=n_jobs, dask=dask, plot=plot,
+                    progress=progress_printer("benchmarking")), fmt, output)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -227,3 +227,33 @@ def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=N
     rows = run_sweep(path, sets, strategy=strategy, simulate=simulate, options=options, jobs=jobs, dask=dask,
                      progress=progress)
     return Output({"rows": rows}, (sweep_table(rows, f"Sweep of {path} ({strategy})"),))
+
+
+#: Where ``bench --pisinger`` looks for the knapsack instances when no folder is given.
+PISINGER_FOLDERS = ("tests/data/knapsack-pisinger", "../shared/data/knapsack-pisinger")
+
+
+def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("default",), budget_shares=(0.03,),
+          overlaps=("medium",), rules=("on",), pisinger=False, pisinger_dir=None, gap=1e-3, time_limit=None,
+          jobs=1, dask=None, plot=None, progress=None) -> Output:
+    import itertools
+
+    from .bench import Family, bench as run_bench, bench_table
+
+    folder = None
+    if pisinger or pisinger_dir:
+        candidates = [pisinger_dir] if pisinger_dir else list(PISINGER_FOLDERS)
+        folder = next((Path(c) for c in candidates if (Path(c) / "optima.csv").is_file()), None)
+        if folder is None:
+            raise ScenarioError(f"--pisinger: no optima.csv in {' or '.join(map(str, candidates))}; "
+                                "pass --pisinger-dir DIR")
+    families = [Family(creators=creators, tier_mix=m, budget_share=b, overlap=o, constraints=(r == "on"))
+                for m, b, o, r in itertools.product(tier_mixes, budget_shares, overlaps, rules)]
+    result = run_bench(strategies, families=families if instances else (), instances=instances, seed=seed,
+                       pisinger=folder, gap=gap, time_limit=time_limit, jobs=jobs, dask=dask, progress=progress)
+    if plot is not None:
+        from .charts import strategy_comparison
+
+        strategy_comparison([{"strategy": r["strategy"], "ratio_mean": r["ratio_mean"],
+                              "ratio_worst": r["ratio_worst"]} for r in result["summary"]], plot)
+    return Output(result, (bench_table(result),))
