@@ -177,11 +177,11 @@ def to_csv(tables: Sequence[Table]) -> str:
     plan, the rows of a comparison) so that the CSV is what a spreadsheet user wants.
     """
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf)  # RFC 4180 line ends, so a cell holding \r is quoted too
     if tables:
         writer.writerow([neutralise(c) for c in tables[0].columns])
         for row in tables[0].rows:
-            writer.writerow([neutralise(_csv_value(v)) for v in row])
+            writer.writerow([_csv_value(neutralise(v)) for v in row])
     return buf.getvalue()
 
 
