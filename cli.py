@@ -267,5 +267,23 @@ def bench(strategies, creators, instances, seed, tier_mixes, budget_shares, over
                     progress=progress_printer("benchmarking")), fmt, output)
 
 
+@main.command()
+@SCENARIO
+@click.option("--output", "-o", "report_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")
+@click.option("--strategy", default="milp", show_default=True, help=STRATEGY_HELP)
+@click.option("--compare-with", default="greedy,top-followers", show_default=True,
+              help="Comma-separated strategies shown beside the plan.")
+@click.option("--runs", type=click.IntRange(1), default=None, help="Monte Carlo runs (default: scenario).")
+@click.option("--seed", type=int, default=None, help="Simulation seed (default: scenario).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="How to print the summary.")
+def report(scenario, report_path, strategy, compare_with, runs, seed, fmt):
+    """Write one self-contained HTML report: plan, tier mix, KPI projections, assumptions, briefs."""
+    others = tuple(s.strip() for s in compare_with.split(",") if s.strip())
+    emit(jobs.report(scenario, report_path, strategy=strategy, compare_with=others, runs=runs, seed=seed,
+                     progress=progress_printer("simulating")), fmt, None)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

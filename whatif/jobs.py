@@ -257,3 +257,39 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
         strategy_comparison([{"strategy": r["strategy"], "ratio_mean": r["ratio_mean"],
                               "ratio_worst": r["ratio_worst"]} for r in result["summary"]], plot)
     return Output(result, (bench_table(result),))
+
+
+def report(path: str | Path, output: str | Path, *, strategy: str = "milp", compare_with=("greedy", "top-followers"),
+           runs: int | None = None, seed: int | None = None, curve_points: int = 6, gap: float = 1e-3,
+           progress: Callable[[int, int], None] | None = None) -> Output:
+    """Optimise, simulate, trace the budget curve and write one self-contained HTML report."""
+    import optimizer
+    import simulate as sim
+    from simulate.assumptions import defaults_table
+
+    from .report import render_report
+
+    output = Path(output)
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise ScenarioError(f"--output {output}: the report is HTML; give a file name ending in .html")
+    scenario = load_scenario(path)
+    model = ReachModel.build(scenario)
+    plan = optimizer.optimize(scenario, strategy, gap=gap)
+    plan_json = plan_result(scenario, plan, model)
+    simulation = sim.simulate(scenario, plan.posts, runs=runs, seed=seed, progress=progress).to_dict()
+    curve = optimizer.frontier(scenario, points=curve_points, gap=max(gap, 5e-3))
+    strategies = [plan_json] + [plan_result(scenario, optimizer.optimize(scenario, s, gap=gap), model)
+                                for s in compare_with if s != strategy]
+    html = render_report(scenario, plan_json, simulation, curve=curve, strategies=strategies,
+                         assumptions={"simulator": defaults_table()})
+    try:
+        output.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{output}: cannot write the report ({exc.strerror}); check the folder exists") from None
+    result = {"scenario": scenario.name, "report": str(output), "bytes": len(html.encode("utf-8")),
+              "strategy": plan_json["strategy"], "target_reach": plan_json["target_reach"],
+              "spent": plan_json["spent"], "kpi_targets": simulation.get("kpi_targets", [])}
+    table = Table(columns=("report", "strategy", "spent", "target_reach", "size (KB)"),
+                  rows=((str(output), result["strategy"], result["spent"], result["target_reach"],
+                         result["bytes"] / 1024),), title=f"{scenario.name}: report written")
+    return Output(result, (table,))
