@@ -15,6 +15,13 @@ class ReachmixError(Exception):
 
     exit_code = 2
 
+    def __init__(self, *args: object) -> None:
+        # Messages quote user data (handles, cells, TOML strings) that may hold line breaks; the
+        # CLI prints ``Error: <message>`` as exactly one line, so collapse them here, once.
+        if args and isinstance(args[0], str):
+            args = (one_line(args[0]), *args[1:])
+        super().__init__(*args)
+
 
 class ScenarioError(ReachmixError):
     """The scenario file (TOML) is unreadable, malformed or inconsistent."""

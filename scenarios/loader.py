@@ -20,7 +20,7 @@ from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 from .errors import ScenarioError, did_you_mean
 from .numbers import parse_number
 from .pool import CreatorPool
-from .pool_csv import PoolOptions, read_pool
+from .pool_csv import MAX_POSTS_LIMIT, PoolOptions, read_pool
 from .scenario import (
     KPI_METRICS,
     KPI_WINDOWS,
@@ -75,6 +75,10 @@ class _Doc:
                 raise self.err(key, f"{exc}; write a number") from None
         if not isinstance(value, (int, float)):
             raise self.err(key, f"must be a number, not {type(value).__name__}")
+        try:
+            float(value)
+        except OverflowError:  # a TOML integer with hundreds of digits
+            raise self.err(key, "is too large; write a smaller number") from None
         if value != value or value in (float("inf"), float("-inf")):
             raise self.err(key, "must be a finite number")
         if integer and value != int(value):
@@ -120,7 +124,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        # utf-8-sig: Windows editors save a byte-order mark that TOML would reject.
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(f"{source}: scenario file not found; check the path") from None
     except IsADirectoryError:
@@ -129,13 +134,20 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         raise ScenarioError(f"{source}: byte {exc.start} is not UTF-8; save the scenario as UTF-8") from None
     except OSError as exc:
         raise ScenarioError(f"{source}: cannot read the scenario ({exc.strerror})") from None
+    except ValueError:  # e.g. a NUL byte in the path
+        raise ScenarioError(f"{source}: is not a valid file path; check the path") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: malformed TOML: {exc}") from None
-    if overrides:
-        doc = apply_overrides(doc, overrides, source)
-    return scenario_from_dict(doc, base_dir=path.parent, source=source, path=path)
+    except RecursionError:
+        raise ScenarioError(f"{source}: malformed TOML: arrays or tables nested too deeply") from None
+    try:
+        if overrides:
+            doc = apply_overrides(doc, overrides, source)
+        return scenario_from_dict(doc, base_dir=path.parent, source=source, path=path)
+    except RecursionError:
+        raise ScenarioError(f"{source}: arrays or tables nested too deeply; flatten them") from None
 
 
 def apply_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> dict:
@@ -169,7 +181,7 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
 
     model = _model(top.sub("model"))
     constraints_doc = top.sub("constraints")
-    default_max_posts = constraints_doc.number("max_posts", 3, low=0, integer=True)
+    default_max_posts = constraints_doc.number("max_posts", 3, low=0, high=MAX_POSTS_LIMIT, integer=True)
     tiers = _tiers(top.sub("tiers"))
 
     pool_doc = top.sub("pool")
@@ -251,7 +263,10 @@ def _tiers(d: _Doc) -> Tiers:
         if (not isinstance(value, list) or len(value) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
             raise d.err(name, "must be [low, high] follower counts, e.g. [10000, 100000]")
-        low, high = float(value[0]), float(value[1])
+        try:
+            low, high = float(value[0]), float(value[1])
+        except OverflowError:
+            raise d.err(name, "has a number too large; use inf for an open upper end") from None
         if not 0 <= low < high:
             raise d.err(name, f"= [{low:g}, {high:g}] needs 0 <= low < high")
         bounds[name] = (low, high)

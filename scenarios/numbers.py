@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9}
+_SUFFIX = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(10**6), "b": Decimal(10**9)}
 _NUMBER = re.compile(
     r"""^\s*
     (?P<currency>[$€£₺]|TRY|USD|EUR)?\s*
@@ -37,9 +38,11 @@ def parse_number(text: str) -> float:
             except ValueError:
                 raise ValueError(f'"{text.strip()[:40]}" is not a number') from None
         else:
-            value = float(match["num"].replace(",", "")) * _SUFFIX[(match["suffix"] or "").lower()]
+            # Decimal, so that "4.1M" is exactly 4100000 (a whole follower count), not 4099999.9999999995.
+            exact = Decimal(match["num"].replace(",", "")) * _SUFFIX[(match["suffix"] or "").lower()]
             if match["pct"]:
-                value /= 100.0
+                exact /= 100
+            value = float(exact)
     if not math.isfinite(value):
         raise ValueError(f'"{text}" is not a finite number')
     return value

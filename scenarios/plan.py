@@ -7,6 +7,7 @@ Strategies return a ``Plan``; ``plan_from_json`` reads a user's PLAN_JSON (any J
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 
 from .errors import PlanError, did_you_mean
 from .pool import CreatorPool
+from .pool_csv import MAX_POSTS_LIMIT
 
 STATUSES = ("optimal", "feasible", "infeasible", "time_limit")
 
@@ -66,6 +68,9 @@ def plan_from_json(source: str | Path | Mapping[str, Any], pool: CreatorPool) ->
             doc = json.loads(Path(source).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise PlanError(f"{where}: plan file not found; check the path") from None
+        except RecursionError:
+            raise PlanError(f"{where}: not valid JSON (nested too deeply); "
+                            "give a JSON object with a selection list") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PlanError(f"{where}: not valid JSON ({str(exc).splitlines()[0]}); "
                             "give a JSON object with a selection list") from None
@@ -80,11 +85,16 @@ def plan_from_json(source: str | Path | Mapping[str, Any], pool: CreatorPool) ->
         if not isinstance(item, Mapping) or "handle" not in item or "posts" not in item:
             raise PlanError(f'{here} needs "handle" and "posts"')
         handle, n = item["handle"], item["posts"]
+        if not isinstance(handle, str):
+            raise PlanError(f'{here}: handle must be a string such as "@a", not {json.dumps(handle)[:40]}')
         if handle not in index:
             raise PlanError(f'{here}: handle "{handle}" is not in the pool {pool.source}'
                             f"{did_you_mean(str(handle), pool.handles)}")
-        if isinstance(n, bool) or not isinstance(n, (int, float)) or n != int(n) or n < 0:
-            raise PlanError(f'{here}: posts must be a whole number >= 0, not {json.dumps(n)}')
+        if (isinstance(n, bool) or not isinstance(n, (int, float)) or not math.isfinite(n)
+                or n != int(n) or n < 0):
+            raise PlanError(f'{here}: posts must be a whole number >= 0, not {json.dumps(n)[:40]}')
+        if n > MAX_POSTS_LIMIT:
+            raise PlanError(f"{here}: posts = {n:g} is too large; it must be <= {MAX_POSTS_LIMIT}")
         if posts[index[handle]]:
             raise PlanError(f'{here}: handle "{handle}" appears twice; list each creator once')
         posts[index[handle]] = int(n)

@@ -37,6 +37,8 @@ OPTIONAL = (
 #: Shares are fractions; a group summing within this range was written in percent.
 PERCENT_SUM_RANGE = (50.0, 150.0)
 SHARE_TOLERANCE = 0.02
+#: Most posts one creator may sell; larger values are typos (and would overflow the int64 column).
+MAX_POSTS_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ class _Cells:
         return [cells[j].strip() for _, cells in self.rows]
 
     def numbers(self, column: str, *, blank: float = np.nan, minimum: float | None = 0.0,
-                strict: bool = False, integer: bool = False, fix: str = "") -> np.ndarray:
+                strict: bool = False, integer: bool = False, fix: str = "",
+                maximum: float | None = None) -> np.ndarray:
         """Parse a numeric column; blanks become ``blank`` (NaN = 'use the default')."""
         if column not in self.columns:
             return np.full(len(self.rows), blank)
@@ -90,6 +93,8 @@ class _Cells:
             if minimum is not None and (value < minimum or (strict and value == minimum)):
                 op = ">" if strict else ">="
                 raise self.err(line, column, f"{text} is not allowed; it must be {op} {minimum:g}")
+            if maximum is not None and value > maximum:
+                raise self.err(line, column, f"{text} is too large; it must be <= {maximum:g}")
             if integer and value != int(value):
                 raise self.err(line, column, f"{text} is not a whole number")
             out[k] = value
@@ -105,6 +110,8 @@ def _decode(path: Path) -> str:
         raise PoolError(f"{path}: is a directory, not a CSV file; point [pool] file at the CSV") from None
     except OSError as exc:
         raise PoolError(f"{path}: cannot read the pool file ({exc.strerror})") from None
+    except ValueError:  # e.g. a NUL byte in the path
+        raise PoolError(f"{path}: is not a valid file path; check [pool] file in the scenario") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -176,7 +183,7 @@ def _build(source, rows, columns, original, options: PoolOptions) -> CreatorPool
     price = cells.numbers("price", minimum=0.0, strict=True, fix="write the price of one post")
     avg_views = cells.numbers("avg_views")
     avg_views = np.where(np.isnan(avg_views), followers * options.view_rate, avg_views)
-    max_posts = cells.numbers("max_posts", integer=True)
+    max_posts = cells.numbers("max_posts", integer=True, maximum=MAX_POSTS_LIMIT)
     max_posts = np.where(np.isnan(max_posts), options.default_max_posts, max_posts).astype(np.int64)
     fee = np.nan_to_num(cells.numbers("fee"), nan=0.0)
 

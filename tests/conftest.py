@@ -1,0 +1,56 @@
+"""Shared fixtures: write a scenario TOML and its creator-pool CSV into a temporary directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # so that ``import cli`` works however pytest is started
+    sys.path.insert(0, str(ROOT))
+
+#: A small valid pool: every optional column, a K/M number, a quoted thousands separator, a blank
+#: avg_views, mixed-case header and location columns.
+BASE_CSV = """\
+Handle,Followers,Price,avg_views,engagement_rate,max_posts,fee,tags,age_13_17,age_18_24,age_25_34,age_35_44,age_45_54,age_55_plus,female,male,LOC_Istanbul,loc_Ankara
+@ayse.makeup,120000,"5,000",40000,0.06,2,300,beauty;#SkinCare,0.1,0.4,0.3,0.1,0.05,0.05,0.8,0.2,0.6,0.2
+@mert.tech,45.5K,1500,,0.05,,,tech,0.2,0.3,0.3,0.1,0.05,0.05,0.3,0.7,0.3,0.5
+@deniz.vlogs,1.4M,"25,000",300000,0.04,4,"1,000",#Lifestyle;BEAUTY,0.05,0.35,0.35,0.15,0.05,0.05,0.5,0.4,0.4,0.3
+"""
+
+BASE_TOML = """\
+[pool]
+file = "creators.csv"
+
+[budget]
+total = 100000
+"""
+
+
+@pytest.fixture
+def write_scenario(tmp_path):
+    """``write_scenario(toml=..., csv=..., csv_name=..., toml_name=...) -> Path`` of the TOML.
+
+    ``csv=None`` writes no pool file; ``csv`` may be ``str`` (written as UTF-8) or ``bytes``.
+    """
+
+    def write(toml: str | bytes = BASE_TOML, csv: str | bytes | None = BASE_CSV,
+              csv_name: str = "creators.csv", toml_name: str = "scenario.toml") -> Path:
+        if csv is not None:
+            target = tmp_path / csv_name
+            if isinstance(csv, bytes):
+                target.write_bytes(csv)
+            else:
+                target.write_bytes(csv.encode("utf-8"))
+        path = tmp_path / toml_name
+        path.write_bytes(toml if isinstance(toml, bytes) else toml.encode("utf-8"))
+        return path
+
+    return write
+
+
+def toml_with(*extra: str, base: str = BASE_TOML) -> str:
+    """The base TOML followed by extra tables/keys."""
+    return base + "\n" + "\n".join(extra) + "\n"
