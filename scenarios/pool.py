@@ -48,6 +48,10 @@ class CreatorPool:
     locations: np.ndarray | None = None
     #: Where the pool was read from, for messages.
     source: str = "<memory>"
+    #: The basis the CSV's engagement rates were written in ("views" or "followers"); the
+    #: arrays above are per view either way, but thresholds such as ``min_engagement_rate``
+    #: are read in the planner's basis.
+    engagement_basis: str = "views"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -61,6 +65,13 @@ class CreatorPool:
     @property
     def size(self) -> int:
         return len(self.handles)
+
+    def engagement_rate_as_written(self) -> np.ndarray:
+        """Engagement rate in the basis of the CSV (per view, or per follower)."""
+        if self.engagement_basis != "followers":
+            return self.engagement_rate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.followers > 0, self.engagement_rate * self.avg_views / self.followers, 0.0)
 
     def index_of(self) -> dict[str, int]:
         """Map handle -> row (handles are unique; the loader checks)."""

@@ -232,6 +232,7 @@ def _build(source, rows, columns, original, options: PoolOptions) -> CreatorPool
         location_names=location_names,
         locations=locations,
         source=source,
+        engagement_basis=options.engagement_basis,
     )
 
 

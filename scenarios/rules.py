@@ -27,7 +27,8 @@ def eligible(model: ReachModel) -> np.ndarray:
         index = pool.index_of()
         ok[[index[h] for h in c.exclude]] = False
     if c.min_engagement_rate is not None:
-        ok &= pool.engagement_rate >= c.min_engagement_rate
+        # Compared in the basis the planner wrote the pool in (per view or per follower).
+        ok &= pool.engagement_rate_as_written() >= c.min_engagement_rate
     if c.min_target_match is not None:
         ok &= model.match >= c.min_target_match
     for tier, cap in c.max_count.items():
@@ -65,8 +66,9 @@ def violations(model: ReachModel, posts: np.ndarray) -> list[str]:
         if hired[index[h]]:
             out.append(f"hires {h} (exclude)")
     if c.min_engagement_rate is not None:
-        for i in np.flatnonzero(hired & (pool.engagement_rate < c.min_engagement_rate))[:3]:
-            out.append(f"hires {pool.handles[i]} whose engagement rate {pool.engagement_rate[i]:.4f} is below "
+        rate = pool.engagement_rate_as_written()
+        for i in np.flatnonzero(hired & (rate < c.min_engagement_rate))[:3]:
+            out.append(f"hires {pool.handles[i]} whose engagement rate {rate[i]:.4f} is below "
                        f"min_engagement_rate {c.min_engagement_rate}")
     if c.min_target_match is not None:
         for i in np.flatnonzero(hired & (model.match < c.min_target_match - 1e-12))[:3]:

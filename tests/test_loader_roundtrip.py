@@ -302,3 +302,17 @@ def test_raw_document_is_kept(write_scenario):
     assert sc.raw["budget"]["total"] == 7
     assert sc.raw["pool"]["file"] == "creators.csv"
     assert math.isclose(sc.budget, 7)
+
+
+def test_min_engagement_rate_is_read_in_the_pools_basis(write_scenario):
+    """With engagement_basis = "followers" a planner's threshold is per follower, like the CSV."""
+    from scenarios import ReachModel, eligible
+
+    csv_text = ("handle,followers,price,avg_views,engagement_rate\n"
+                "@low,10000,100,2500,0.01\n"      # per follower 1%  -> per view 4%
+                "@high,10000,100,2500,0.03\n")    # per follower 3%  -> per view 12%
+    toml = ('[pool]\nfile = "creators.csv"\nengagement_basis = "followers"\n[budget]\ntotal = 1000\n'
+            '[constraints]\nmin_engagement_rate = 0.02\n')
+    scenario = load_scenario(write_scenario(toml=toml, csv=csv_text))
+    assert scenario.pool.engagement_rate.tolist() == pytest.approx([0.04, 0.12])
+    assert eligible(ReachModel.build(scenario)).tolist() == [False, True]
