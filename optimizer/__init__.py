@@ -1,0 +1,47 @@
+"""reachmix's optimizer: strategies that choose posts per creator (contract sections 3-6).
+
+Entry points the CLI uses: ``optimize``, ``min_budget_for_reach``, ``frontier``; strategies by
+name with ``get_strategy``. See docs/optimizer.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from scenarios import Plan, Scenario
+
+from .base import Strategy, StrategyError, get_strategy, register, strategy_names
+from .baselines import LowestCpmStrategy, RandomStrategy, TopEngagementStrategy, TopFollowersStrategy
+from .frontier import engagement_frontier, frontier, min_budget_for_reach
+from .greedy import GreedyEnumStrategy, GreedyStrategy
+from .milp import MilpStrategy
+from .problem import Problem
+
+register("milp", MilpStrategy)
+register("greedy", GreedyStrategy)
+register("greedy-enum", GreedyEnumStrategy)
+register("top-followers", TopFollowersStrategy)
+register("top-engagement", TopEngagementStrategy)
+register("lowest-cpm", LowestCpmStrategy)
+register("random", RandomStrategy)
+
+
+def optimize(scenario: Scenario, strategy: str | Strategy = "milp", *, gap: float = 1e-3,
+             time_limit: float | None = None, solver: str = "highs", seed: int = 0,
+             budget: float | None = None) -> Plan:
+    """Choose a plan for ``scenario`` with ``strategy`` (a name or a Strategy object).
+
+    ``budget`` overrides ``scenario.budget`` (the scenario itself is never changed).
+    """
+    if budget is not None:
+        scenario = dataclasses.replace(scenario, budget=float(budget))
+    if isinstance(strategy, str):
+        strategy = get_strategy(strategy, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+    return strategy.select(scenario)
+
+
+__all__ = [
+    "GreedyEnumStrategy", "GreedyStrategy", "LowestCpmStrategy", "MilpStrategy", "Problem", "RandomStrategy",
+    "Strategy", "StrategyError", "TopEngagementStrategy", "TopFollowersStrategy", "engagement_frontier",
+    "frontier", "get_strategy", "min_budget_for_reach", "optimize", "register", "strategy_names",
+]

@@ -1,0 +1,326 @@
+"""The ``milp`` strategy: an exact, certified optimum of contract section 4's objective.
+
+Pipeline (docs/optimizer.md explains each step and why it is exact):
+
+1. cheap infeasibility pre-checks (``infeasibility.check``);
+2. the greedy plan: the first incumbent, so the result is never worse than greedy;
+3. the LP relaxation of the outer approximation, by column generation for large pools (creators
+   priced with the Lagrangian of ``bounds``), whose duals give a Lagrangian bound that uses the
+   true reach curve, and exact reduction of creators and post caps against the incumbent;
+4. the outer-approximation MILP on the reduced pool (HiGHS through highspy, or CBC through PuLP),
+   warm-started with the incumbent, refined with tangents at each new plan until the certified
+   gap on the *true* objective is at most ``gap`` or time runs out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios import Plan, Scenario, violations
+
+from . import infeasibility
+from .bounds import greedy_multipliers, lagrangian, reduce_caps
+from .greedy import greedy_solution
+from .highs_model import HighsModel
+from .problem import Problem
+
+#: Pools up to this many eligible creators go to the LP in one piece; larger ones by column generation.
+DIRECT_LP_LIMIT = 2_500
+#: Tangent points around a reference load, as factors.
+AROUND = np.array([0.5, 0.8, 0.9, 0.95, 0.98, 1.0, 1.02, 1.05, 1.1, 1.25, 1.5, 2.0])
+#: A coarse geometric grid over loads (x = I/N) covering every practical campaign.
+GRID = np.concatenate([[0.0], np.geomspace(1e-3, 30.0, 16)])
+
+
+@dataclass(frozen=True)
+class MilpStrategy:
+    """Certified MILP (outer approximation + Lagrangian reduction).
+
+    ``gap``: stop when ``(upper_bound - value) / upper_bound <= gap`` on the true objective.
+    ``time_limit``: seconds (wall, model build included); the best plan so far is returned with
+    status ``time_limit`` and its proven gap. ``solver``: "highs" (highspy) or "cbc" (PuLP).
+    """
+
+    gap: float = 1e-3
+    time_limit: float | None = None
+    solver: str = "highs"
+    threads: int | None = None
+    name: str = "milp"
+
+    def select(self, scenario: Scenario, *, problem: Problem | None = None) -> Plan:
+        if self.solver not in ("highs", "cbc"):
+            raise ValueError(f'solver must be "highs" or "cbc", not "{self.solver}"')
+        return _Run(self, scenario, problem).run()
+
+
+class _Run:
+    def __init__(self, opts: MilpStrategy, scenario: Scenario, problem: Problem | None):
+        self.o = opts
+        self.start = time.perf_counter()
+        self.deadline = None if opts.time_limit is None else self.start + float(opts.time_limit)
+        self.p = problem or Problem.build(scenario)
+        self.stats = {"objective": scenario.objective.name, "solver": opts.solver, "build_seconds": 0.0,
+                      "lp_seconds": 0.0, "mip_seconds": 0.0, "iterations": 0, "cuts": 0, "nodes": 0}
+        self.stats["build_seconds"] += time.perf_counter() - self.start
+
+    def remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(self.deadline - time.perf_counter(), 0.01)
+
+    def timed_out(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+    def run(self) -> Plan:
+        p = self.p
+        infeasibility.check(p)
+        t = time.perf_counter()
+        g_posts, g_value, broken = greedy_solution(p)
+        self.stats["greedy_seconds"] = time.perf_counter() - t
+        self.best_posts, self.best = (g_posts, g_value) if not broken else (None, -np.inf)
+        self.stats["greedy_value"] = g_value if not broken else None
+        # Integral linear objectives (e.g. knapsack benchmarks) are left unscaled so that HiGHS
+        # can exploit objective integrality; otherwise scale to keep the objective near 1.
+        coef = np.concatenate([p.post_value(k)[p.cap >= k] for k in range(1, p.max_level + 1)] or [np.zeros(0)])
+        integral = p.is_linear and bool(np.all(coef == np.round(coef))) and float(np.abs(coef).sum()) < 1e12
+        self.scale = 1.0 if integral else max(abs(g_value), 1e-9)
+        self.integral = integral
+        self.points = self._initial_points(g_posts)
+        threshold, caps, must = self._bound_and_reduce()
+        posts, status = self._milp(threshold, caps, must)
+        return self._plan(posts, status)
+
+    # --- step 3: LP relaxation, Lagrangian bound, reduction ----------------------------------
+    def _initial_points(self, posts) -> list[np.ndarray]:
+        if self.p.is_linear:
+            return []
+        x = self.p.cell_load(posts)
+        return [np.concatenate([GRID, xs * AROUND]) for xs in x]
+
+    def _add_points(self, model: HighsModel) -> None:
+        cells = np.concatenate([np.full(len(pts), s) for s, pts in enumerate(self.points)]) if self.points else []
+        if len(cells):
+            model.add_tangents(np.asarray(cells, dtype=np.int64), np.concatenate(self.points))
+
+    def _bound_and_reduce(self):
+        p, gap = self.p, self.o.gap
+        t = time.perf_counter()
+        self.ub, lb, support = np.inf, None, None
+        if self.best_posts is not None:
+            # Multipliers from greedy's plan: often certify a large pool with no LP at all.
+            _, _, lb = greedy_multipliers(p, self.best_posts)
+            self.stats["greedy_multiplier_bound"] = lb.bound
+            self.ub = lb.bound
+        if not self._certified(gap):
+            lp_lb, support = self._lp()
+            if lp_lb is not None and (lb is None or lp_lb.bound < lb.bound):
+                lb = lp_lb
+                self.ub = min(self.ub, lb.bound)
+        self.stats["lp_seconds"] = time.perf_counter() - t
+        if lb is None or not np.isfinite(lb.bound):
+            return -np.inf, p.cap, p.must
+        self.stats["lagrangian_bound"] = lb.bound
+        if self.best_posts is None or self._certified(gap):
+            return -np.inf, p.cap, p.must
+        if support is not None:
+            # A quick MILP over the LP's support improves the incumbent, which makes the
+            # reduction below far stronger (it removes what cannot beat the incumbent).
+            tr = time.perf_counter()
+            rows = np.union1d(np.union1d(support, np.flatnonzero(self.best_posts)), np.flatnonzero(p.must))
+            self._solve(p, rows, p.must, threshold=None, restricted=True)
+            self.stats["restricted_seconds"] = time.perf_counter() - tr
+            self.stats["restricted_creators"] = int(len(rows))
+            if self._certified(gap):
+                return -np.inf, p.cap, p.must
+        # Remove options that cannot beat the incumbent by more than half the gap: the final
+        # bound is then max(reduced bound, threshold), within the gap by construction.
+        threshold = self.best / (1.0 - gap / 2) if self.best > 0 and gap > 0 else self.best
+        caps, forced = reduce_caps(p, lb, threshold)
+        # Never cut off the incumbent itself (possible only through rounding).
+        caps = np.maximum(caps, self.best_posts)
+        forced &= self.best_posts > 0
+        self.stats["reduced_creators"] = int((caps > 0).sum())
+        self.stats["forced_hires"] = int(forced.sum())
+        return threshold, caps, p.must | forced
+
+    def _lp(self):
+        """LP relaxation of the outer approximation (column generation on large pools).
+
+        Returns the Lagrangian bound at the LP's duals and the creators the LP uses.
+        """
+        p = self.p
+        eligible = np.flatnonzero(p.cap > 0)
+        cand = eligible if len(eligible) <= DIRECT_LP_LIMIT else self._initial_candidates(eligible)
+        lb, support, rounds = None, None, 0
+        while rounds < 30:
+            rounds += 1
+            tb = time.perf_counter()
+            model = HighsModel(p, cand, self.scale, integer=False, threads=self.o.threads)
+            self._add_points(model)
+            self.stats["build_seconds"] += time.perf_counter() - tb
+            _, pi, mu, status, cols = model.solve_lp(self.remaining())
+            if status != "Optimal":
+                if len(cand) < len(eligible) and status == "Infeasible":
+                    cand = eligible  # the candidates alone may not meet the minimum rules
+                    continue
+                if status == "Infeasible":
+                    raise infeasibility.generic(p)
+                break
+            lay = model.layout
+            used = np.asarray(cols[: lay.n_y]) > 1e-6
+            owner = np.repeat(np.arange(len(lay.rows)), lay.caps)
+            support = np.unique(lay.rows[owner[used]])
+            if not p.is_linear:  # tangents at the LP's loads tighten the MILP where it will look
+                x_lp = cols[lay.x0: lay.r0]
+                self.points = [np.concatenate([pts, [xs * 0.99, xs, xs * 1.01]]) for pts, xs in zip(self.points, x_lp)]
+            new = lagrangian(p, pi, mu)
+            lb = new if lb is None or new.bound < lb.bound else lb
+            if len(cand) == len(eligible) or self.timed_out():
+                break
+            # Column generation: creators outside the LP whose relaxed contribution is positive
+            # would improve the LP; add the best of them and solve again.
+            outside = np.setdiff1d(eligible, cand, assume_unique=True)
+            tol = 1e-9 * max(abs(new.bound), 1.0)
+            better = outside[new.best[outside] > tol]
+            if len(better) == 0:
+                break
+            better = better[np.argsort(-new.best[better], kind="stable")][: max(1000, len(cand) // 4)]
+            cand = np.union1d(cand, better)
+        self.stats["lp_rounds"] = rounds
+        self.stats["lp_creators"] = int(len(cand))
+        return lb, support
+
+    def _initial_candidates(self, eligible: np.ndarray) -> np.ndarray:
+        """Greedy's creators plus the best first-post ratios at greedy's plan."""
+        from .builder import PlanBuilder
+
+        p = self.p
+        b = PlanBuilder(p)
+        if self.best_posts is not None:
+            for i in np.flatnonzero(self.best_posts):
+                b.add(int(i), int(self.best_posts[i]))
+        ratio = b.first_gains(eligible) / (p.price[eligible] + np.where(b.posts[eligible] == 0, p.fee[eligible], 0))
+        hired = int((b.posts > 0).sum())
+        top = eligible[np.argsort(-ratio, kind="stable")][: max(3000, 6 * hired)]
+        extra = np.flatnonzero(b.posts > 0)
+        return np.union1d(np.union1d(top, extra), np.flatnonzero(p.must))
+
+    # --- step 4: the MILP and its refinement -------------------------------------------------
+    def _milp(self, threshold: float, caps: np.ndarray, must: np.ndarray):
+        p = self.p
+        if self.best_posts is not None and self._certified(self.o.gap):
+            return self.best_posts, "optimal"  # the Lagrangian bound already certifies the incumbent
+        rows = np.flatnonzero(caps > 0)
+        if len(rows) == 0:
+            if self.best_posts is None:
+                raise infeasibility.generic(p)
+            self.ub = min(self.ub, max(threshold, self.best))
+            return self.best_posts, "optimal"
+        status = self._solve(p.with_caps(caps), rows, must, threshold, restricted=False)
+        if self.best_posts is None:
+            raise infeasibility.generic(p)
+        return self.best_posts, status
+
+    def _solve(self, problem: Problem, rows, must, threshold, restricted: bool) -> str:
+        """Outer-approximation loop on ``rows``; a restricted run only looks for better plans."""
+        p = self.p
+        t = time.perf_counter()
+        if self.o.solver == "cbc":
+            from .pulp_model import PulpModel
+
+            model = PulpModel(problem, rows, self.scale, must)
+        else:
+            model = HighsModel(problem, rows, self.scale, must=must, threads=self.o.threads)
+        self._add_points(model)
+        self.stats["build_seconds"] += time.perf_counter() - t
+        target = self.o.gap
+        # Leave room for the outer approximation's own error (and the reduction) within the gap.
+        mip_gap = 0.0 if target <= 0 else target / 4
+        status = "feasible"
+        tm = time.perf_counter()
+        limit = None if not restricted else max(1.0, 0.25 * (self.remaining() or 40.0))
+        stop_at = None if limit is None else time.perf_counter() + limit
+        for it in range(1, 60):
+            if not restricted:
+                self.stats["iterations"] = it
+            remaining = self.remaining()
+            if stop_at is not None:
+                left = max(stop_at - time.perf_counter(), 0.01)
+                remaining = left if remaining is None else min(left, remaining)
+            res = model.solve_mip(mip_gap, remaining, warm=self.best_posts)
+            self.stats["nodes"] += res["nodes"]
+            if res["infeasible"]:
+                break
+            posts = res["posts"]
+            if posts is not None and not violations(p.model, posts):
+                value = p.value(posts)
+                if value > self.best:
+                    self.best_posts, self.best = posts, value
+            if restricted:
+                # The restricted bound is not a bound for the pool; stop once this sub-pool is
+                # solved to the gap (the OA error at its plan is then the only slack left).
+                sub_ub = res["bound"]
+                if posts is None or res["time_limit"] or (stop_at and time.perf_counter() >= stop_at):
+                    break
+                if sub_ub - p.value(posts) <= target / 2 * abs(sub_ub) or not self._refine(model, p.cell_load(posts)):
+                    break
+                continue
+            if res["bound"] is not None and np.isfinite(res["bound"]):
+                self.ub = min(self.ub, max(res["bound"], threshold))
+            if self.best_posts is not None and self._certified(target):
+                status = "optimal"
+                break
+            if res["time_limit"] or self.timed_out():
+                status = "time_limit"
+                break
+            if posts is None:
+                break
+            if p.is_linear or not self._refine(model, p.cell_load(posts)):
+                mip_gap /= 4  # the cuts are exact at this plan: only the MIP gap is left to close
+                if mip_gap < 1e-7:
+                    mip_gap = 0.0
+        self.stats["mip_seconds"] += time.perf_counter() - tm
+        self.stats["cuts"] = max(self.stats["cuts"], model.n_cuts)
+        return status
+
+    def _certified(self, target: float) -> bool:
+        ub = self.ub
+        if not np.isfinite(ub):
+            return False
+        slack = 1e-9 * max(abs(ub), 1.0)
+        if self.integral:
+            slack = max(slack, 1e-6)  # integral objective: any bound below best + 1 proves optimality
+            return ub - self.best < 1.0 - 1e-6 if target <= 0 else ub - self.best <= target * ub + slack
+        return ub - self.best <= target * abs(ub) + slack
+
+    def _refine(self, model, x: np.ndarray) -> bool:
+        """Add tangents where the outer approximation over-estimates this plan's reach."""
+        new = []
+        for s, xs in enumerate(x):
+            near = np.min(np.abs(self.points[s] - xs)) if len(self.points[s]) else np.inf
+            if near > 1e-7 * max(xs, 1e-6):
+                new.append((s, xs))
+        if not new:
+            return False
+        cells = np.array([s for s, _ in new], dtype=np.int64)
+        pts = np.array([xs for _, xs in new])
+        for s, xs in new:
+            self.points[s] = np.append(self.points[s], xs)
+        model.add_tangents(cells, pts)
+        return True
+
+    def _plan(self, posts: np.ndarray, status: str) -> Plan:
+        p = self.p
+        ev = p.model.evaluate(posts)
+        value = p.scenario.objective.value(ev.metrics())
+        ub = self.ub if np.isfinite(self.ub) else None
+        if ub is not None and self.integral and status == "optimal" and ub - self.best < 1.0:
+            ub = float(np.floor(ub + 1e-6))  # integral objective: the bound rounds down
+        if ub is not None:
+            ub = max(ub, value)  # rounding of the bound must never put it below a feasible plan
+        self.stats["true_value"] = self.best
+        return Plan(posts=posts, strategy=self.o.name, status=status, objective_value=value,
+                    upper_bound=ub, seconds=time.perf_counter() - self.start, stats=dict(self.stats))

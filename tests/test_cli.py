@@ -1,0 +1,99 @@
+"""The command line end to end, in a real subprocess (so solver output written straight to the
+process's stdout would be caught): JSON is clean, evaluate agrees with optimize, errors are one
+line with the right exit code, files are written where asked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "istanbul-beauty" / "scenario.toml"
+
+
+def run(*args, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "cli", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_optimize_json_is_clean_and_evaluate_agrees(tmp_path):
+    code, out, err = run("optimize", EXAMPLE, "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)  # nothing but the JSON document on stdout
+    for key in ("scenario", "strategy", "status", "budget", "spent", "objective", "target_reach",
+                "target_impressions", "engagements", "upper_bound", "gap", "seconds", "selection"):
+        assert key in result
+    assert result["status"] == "optimal" and result["gap"] <= 1e-3
+    assert result["spent"] <= result["budget"]
+    plan = tmp_path / "plan.json"
+    plan.write_text(out)
+    code, out2, err = run("evaluate", EXAMPLE, plan, "--format", "json")
+    assert code == 0, err
+    again = json.loads(out2)
+    assert again["target_reach"] == pytest.approx(result["target_reach"], rel=1e-12)
+    assert again["spent"] == pytest.approx(result["spent"])
+    assert again["selection"] == result["selection"]
+
+
+def test_output_file_and_csv(tmp_path):
+    target = tmp_path / "plan.csv"
+    code, out, err = run("optimize", EXAMPLE, "--strategy", "greedy", "--format", "csv", "--output", target)
+    assert code == 0, err
+    assert out == ""
+    lines = target.read_text().splitlines()
+    assert lines[0] == "handle,tier,posts,cost,target_impressions,followers,target_match"
+    assert all(line.startswith("'@") for line in lines[1:])  # @handles are neutralised for spreadsheets
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["optimize", "missing.toml"], 2, "Error: missing.toml: scenario file not found; check the path"),
+    (["optimize", EXAMPLE, "--strategy", "nope"], 2, "Error: "),
+    (["optimize", EXAMPLE, "--budget", "-5"], 2, "Error: Invalid value for '--budget'"),
+    (["frobnicate"], 2, "Error: No such command 'frobnicate'."),
+    (["sweep", EXAMPLE, "--set", "budget.total"], 2,
+     'Error: --set "budget.total": write KEY=V1,V2,... or KEY=START:STOP:STEP'),
+    (["optimize", EXAMPLE, "--output", "/nonexistent-dir/x.json"], 2,
+     "Error: /nonexistent-dir/x.json: cannot write the output"),
+])
+def test_errors_are_one_line_with_exit_code(args, code, message):
+    rc, out, err = run(*args)
+    assert rc == code
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(message)
+
+
+def test_infeasible_rules_exit_3_and_name_the_rule(tmp_path):
+    text = EXAMPLE.read_text().replace("[constraints]", "[constraints]\nmin_count = { micro = 200 }", 1)
+    if "min_count" in EXAMPLE.read_text():
+        text = "\n".join(line for line in text.splitlines()
+                         if not (line.startswith("min_count") and "200" not in line))
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(text.replace('file = "creators.csv"', f'file = "{EXAMPLE.parent / "creators.csv"}"'))
+    rc, out, err = run("optimize", scenario)
+    assert rc == 3, err
+    assert err.startswith("Error: ") and "min_count" in err and "micro" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_report_writes_self_contained_html(tmp_path):
+    target = tmp_path / "report.html"
+    rc, out, err = run("report", EXAMPLE, "--output", target, "--runs", "200")
+    assert rc == 0, err
+    html = target.read_text()
+    assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
+    assert "@ayse.makeup" in html and "http://" not in html and "https://" not in html
+
+
+def test_validate_generate_roundtrip(tmp_path):
+    rc, out, err = run("generate", "--creators", "50", "--seed", "4", "--out", tmp_path / "g", "--format", "json")
+    assert rc == 0, err
+    info = json.loads(out)
+    assert info["creators"] == 50 and info["valid"]
+    rc, out, err = run("validate", tmp_path / "g" / "scenario.toml")
+    assert rc == 0 and "50 creators" in out

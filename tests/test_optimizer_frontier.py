@@ -1,0 +1,59 @@
+"""The inverse question (smallest budget for a reach target) and the frontiers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from optimizer import engagement_frontier, frontier, min_budget_for_reach, optimize
+from optimizer.synthetic import random_scenario
+from scenarios import InfeasibleError, ReachModel
+
+
+@pytest.fixture(scope="module")
+def sc():
+    return random_scenario(150, 21, budget_share=0.05)
+
+
+def test_min_budget_for_reach_brackets_the_answer(sc):
+    reach_now = ReachModel.build(sc).evaluate(optimize(sc).posts).target_reach
+    target = 0.8 * reach_now
+    budget, plan = min_budget_for_reach(sc, target, tolerance=0.01)
+    model = ReachModel.build(sc)
+    assert model.evaluate(plan.posts).target_reach >= target
+    assert model.cost(plan.posts).sum() <= budget * (1 + 1e-9)
+    assert budget <= sc.budget
+    lo = plan.stats["budget_lower_bound"]
+    assert budget - lo <= 0.01 * budget + 1e-9
+    # Below the bracket no plan reaches the target: the certified bound says so.
+    below = optimize(dataclasses.replace(sc, budget=lo * 0.999), "milp", gap=1e-4)
+    assert below.objective_value < target or lo == 0
+
+
+def test_target_out_of_reach(sc):
+    with pytest.raises(InfeasibleError, match="out of reach of the pool: .* at most"):
+        min_budget_for_reach(sc, sc.audience.size * 2)
+
+
+def test_frontier_is_monotone(sc):
+    rows = frontier(sc, points=5)
+    assert len(rows) == 5
+    budgets = [r["budget"] for r in rows]
+    assert budgets == sorted(budgets)
+    reach = [r["target_reach"] for r in rows if r["status"] != "infeasible"]
+    ub = [r["upper_bound"] for r in rows if r["status"] != "infeasible"]
+    for k in range(1, len(reach)):
+        # More budget never proves less: each point is within the gap of its optimum.
+        assert ub[k] >= reach[k - 1] * (1 - 1e-9)
+        assert reach[k] >= reach[k - 1] * (1 - 1e-3)
+    for r in rows:
+        assert r["spent"] <= r["budget"] * (1 + 1e-9)
+
+
+def test_engagement_frontier_is_pareto(sc):
+    rows = engagement_frontier(sc, points=4)
+    assert rows
+    for a in rows:
+        for b in rows:
+            assert not (b["target_reach"] > a["target_reach"] and b["engagements"] > a["engagements"])
