@@ -48,6 +48,7 @@ def test_bad_dask_addresses_are_clean_errors(address, message):
     assert str(info.value) == message
 
 
-def test_unreachable_scheduler_is_a_clean_error():
+def test_unreachable_scheduler_is_a_clean_error(monkeypatch):
+    monkeypatch.setattr("whatif.parallel.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(ParallelError, match="cannot reach the scheduler"):
         dask_client("tcp://127.0.0.1:1")

@@ -14,6 +14,10 @@ from typing import Any
 from scenarios.errors import ReachmixError
 
 
+#: How long to wait for a remote scheduler before saying it cannot be reached.
+DASK_CONNECT_TIMEOUT = "10s"
+
+
 class ParallelError(ReachmixError):
     """The requested executor cannot be used (bad --dask address, dask not installed...)."""
 
@@ -60,7 +64,7 @@ def dask_client(address: str):
                                dashboard_address=None)
         return Client(cluster)
     try:
-        return Client(address, timeout="10s")
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise ParallelError(f"--dask {address}: cannot reach the scheduler ({exc}); check the address") from None
 
