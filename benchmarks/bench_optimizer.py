@@ -19,6 +19,8 @@ from optimizer.milp import MilpStrategy
 from optimizer.synthetic import random_scenario
 from scenarios import violations
 
+pytestmark = pytest.mark.benchmark(group="optimizer")
+
 #: (creators, budget share, gap target, wall-time target in seconds or None)
 CASES = [
     (1_000, 0.03, 1e-3, None), (1_000, 0.003, 1e-3, None),

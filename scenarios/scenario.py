@@ -107,6 +107,19 @@ class SimulationSettings:
     views_per_share: float = _setting(3.0)
     follow_rate: float = _setting(0.002, high=1.0)
     churn_rate: float = _setting(0.001, high=1.0)
+    # Per-tier sigma of log-views; blank (None) = use view_dispersion. See simulate/assumptions.py.
+    view_dispersion_nano: float | None = _setting(None, high=5.0, doc="sigma of log-views for nano creators")
+    view_dispersion_micro: float | None = _setting(None, high=5.0, doc="sigma of log-views for micro creators")
+    view_dispersion_mid: float | None = _setting(None, high=5.0, doc="sigma of log-views for mid creators")
+    view_dispersion_macro: float | None = _setting(None, high=5.0, doc="sigma of log-views for macro creators")
+    view_dispersion_mega: float | None = _setting(None, high=5.0, doc="sigma of log-views for mega creators")
+    # Accumulation curve A(a) = p + (1-p) (ln a / ln T)^b: p = share of views in the first day,
+    # b = shape, T = age (days) by which all views have arrived. Sources in simulate/assumptions.py.
+    accrual_day1_share: float = _setting(0.32, high=1.0, low_open=True, doc="share of views in the first day")
+    accrual_shape: float = _setting(1.295, high=20.0, low_open=True, doc="accumulation-curve shape b")
+    accrual_days: int = _setting(90, low=1, doc="age by which all views have arrived")
+    # Largest share-cascade amplification ratio q = views_per_share * shares_rate (keeps it finite).
+    cascade_cap: float = _setting(0.5, high=0.95, doc="largest share-cascade amplification ratio")
 
 
 @dataclass(frozen=True)
