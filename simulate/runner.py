@@ -56,14 +56,15 @@ def _work(args) -> ChunkResult:
 
 def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | None = None,
              seed: int | None = None, jobs: int = 1, chunk_size: int | None = None,
-             progress: Progress | None = None) -> SimulationResult:
+             progress: Progress | None = None, executor=None) -> SimulationResult:
     """Monte Carlo projection of a plan (``posts[i]`` posts of pool row ``i``).
 
     ``runs``, ``days`` and ``seed`` default to the scenario's ``[simulation]``. Runs are simulated
     in chunks (``chunk_size`` runs, rounded up to whole blocks of ``BLOCK_RUNS``; default: what
     fits ``CHUNK_BYTES``), in ``jobs`` worker processes. Results depend only on the scenario, the
     plan, runs, days and seed: not on ``jobs`` or ``chunk_size``. ``progress(done, total)`` is
-    called after each chunk.
+    called after each chunk. ``executor`` (anything with ``submit(fn, arg)`` returning a future,
+    e.g. a Dask ``Client``) runs the chunks instead of local processes, with the same results.
     """
     settings = scenario.simulation
     runs = _positive_int("runs", settings.runs if runs is None else runs)
@@ -97,7 +98,10 @@ def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | 
         if progress is not None:
             progress(done, runs)
 
-    if jobs == 1 or len(tasks) == 1:
+    if executor is not None:
+        for future in [executor.submit(_work, t) for t in tasks]:
+            place(future.result())
+    elif jobs == 1 or len(tasks) == 1:
         for task in tasks:
             place(_work(task))
     else:

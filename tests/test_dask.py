@@ -52,3 +52,19 @@ def test_unreachable_scheduler_is_a_clean_error(monkeypatch):
     monkeypatch.setattr("whatif.parallel.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(ParallelError, match="cannot reach the scheduler"):
         dask_client("tcp://127.0.0.1:1")
+
+
+def test_simulation_chunks_on_a_local_cluster_equal_a_serial_run(scenario_path):
+    import numpy as np
+
+    import simulate as sim
+    from scenarios import load_scenario
+    from whatif.parallel import dask_session
+
+    scenario = load_scenario(scenario_path)
+    posts = np.zeros(scenario.pool.size, dtype=np.int64)
+    posts[:20] = 2
+    serial = sim.simulate(scenario, posts, runs=1000, days=30, seed=4, chunk_size=250).to_dict()
+    with dask_session("local:2") as client:
+        remote = sim.simulate(scenario, posts, runs=1000, days=30, seed=4, chunk_size=250, executor=client).to_dict()
+    assert remote["series"] == serial["series"] and remote["totals"] == serial["totals"]

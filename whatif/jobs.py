@@ -156,7 +156,14 @@ def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy:
         import optimizer
 
         plan = optimizer.optimize(scenario, strategy)
-    outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, jobs=jobs, progress=progress)
+    if dask:
+        from .parallel import dask_session
+
+        with dask_session(dask) as client:
+            outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, progress=progress,
+                                   executor=client)
+    else:
+        outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, jobs=jobs, progress=progress)
     result = outcome.to_dict()
     result["strategy"] = plan.strategy
     return Output(result, simulation_tables(result))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 from scenarios.errors import ReachmixError
@@ -69,11 +70,23 @@ def dask_client(address: str):
         raise ParallelError(f"--dask {address}: cannot reach the scheduler ({exc}); check the address") from None
 
 
-def _run_dask(fn, tasks, address, progress):
+@contextmanager
+def dask_session(address: str):
+    """A connected client for the block; a ``local:N`` cluster is shut down afterwards."""
     client = dask_client(address)
     try:
-        from dask.distributed import as_completed as dask_completed
+        yield client
+    finally:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if cluster is not None and address.startswith("local:"):
+            cluster.close()
 
+
+def _run_dask(fn, tasks, address, progress):
+    from dask.distributed import as_completed as dask_completed
+
+    with dask_session(address) as client:
         futures = [client.submit(fn, *task, pure=False) for task in tasks]
         index = {f.key: k for k, f in enumerate(futures)}
         results: list[Any] = [None] * len(tasks)
@@ -82,8 +95,3 @@ def _run_dask(fn, tasks, address, progress):
             if progress:
                 progress(done, len(tasks))
         return results
-    finally:
-        cluster = getattr(client, "cluster", None)
-        client.close()
-        if cluster is not None and address.startswith("local:"):
-            cluster.close()
