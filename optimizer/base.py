@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +43,20 @@ def strategy_names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
+def _import_user_module(module_name: str):
+    """Import a user's module, also from the current folder (as ``python -m`` would): the
+    ``reachmix`` console script does not put the working directory on ``sys.path``."""
+    cwd = os.getcwd()
+    added = cwd not in sys.path and "" not in sys.path
+    if added:
+        sys.path.append(cwd)  # appended, so an installed package of the same name still wins
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        if added:
+            sys.path.remove(cwd)
+
+
 def get_strategy(name: str, **params: Any) -> Strategy:
     """Instantiate a registered strategy, or ``package.module:ClassName``.
 
@@ -52,7 +68,7 @@ def get_strategy(name: str, **params: Any) -> Strategy:
     elif ":" in name:
         module_name, _, attr = name.partition(":")
         try:
-            module = importlib.import_module(module_name)
+            module = _import_user_module(module_name)
         except ImportError as exc:
             raise StrategyError(f'strategy "{name}": cannot import module {module_name} ({exc}); '
                                 "check the name and that the package is installed") from None

@@ -97,3 +97,17 @@ def test_validate_generate_roundtrip(tmp_path):
     assert info["creators"] == 50 and info["valid"]
     rc, out, err = run("validate", tmp_path / "g" / "scenario.toml")
     assert rc == 0 and "50 creators" in out
+
+
+def test_a_users_strategy_by_module_path_from_the_working_folder():
+    """The docs' worked example, loaded by ``package.module:ClassName`` from the current folder."""
+    root = EXAMPLE.parents[3]
+    rc, out, err = run("optimize", EXAMPLE, "--strategy", "benchmarks.example_strategy:CheapestFirst",
+                       "--format", "json", cwd=root)
+    assert rc == 0, err
+    result = json.loads(out)
+    assert result["strategy"] == "cheapest-first" and result["violations"] == []
+    assert 0 < result["spent"] <= result["budget"]
+    rc, out, err = run("optimize", EXAMPLE, "--strategy", "benchmarks.example_strategy:Nope", cwd=root)
+    assert rc == 2 and err.startswith('Error: strategy "benchmarks.example_strategy:Nope": module '
+                                      "benchmarks.example_strategy has no Nope")
