@@ -144,12 +144,14 @@ def generate(creators, seed, out_dir, fmt, output):
 @_solver_options
 @click.option("--target-reach", type=click.FloatRange(0, min_open=True), default=None,
               help="Instead: find the smallest budget that reaches this many target people.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw a chart into FILE (.png or .svg).")
 @FORMAT
 @OUTPUT
-def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, fmt, output):
+def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, plot, fmt, output):
     """Choose creators and posts that maximise the objective under the budget and rules."""
     emit(jobs.optimize(scenario, strategy=strategy, budget=budget, gap=gap, time_limit=time_limit, solver=solver,
-                       seed=seed, target_reach=target_reach), fmt, output)
+                       seed=seed, target_reach=target_reach, plot=plot), fmt, output)
 
 
 @main.command()
@@ -168,11 +170,15 @@ def evaluate(scenario, plan, fmt, output):
 @click.option("--gap", type=click.FloatRange(0, 1), default=1e-3, show_default=True)
 @click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None)
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--engagements", is_flag=True, help="Trace reach against engagements at the scenario's budget.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw a chart into FILE (.png or .svg).")
 @FORMAT
 @OUTPUT
-def frontier(scenario, points, gap, time_limit, solver, fmt, output):
-    """Trace the budget-reach Pareto frontier."""
-    emit(jobs.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver), fmt, output)
+def frontier(scenario, points, gap, time_limit, solver, engagements, plot, fmt, output):
+    """Trace the budget-reach Pareto frontier (or reach vs engagements with --engagements)."""
+    emit(jobs.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver,
+                       engagements=engagements, plot=plot), fmt, output)
 
 
 @main.command()
@@ -183,12 +189,16 @@ def frontier(scenario, points, gap, time_limit, solver, fmt, output):
 @click.option("--days", type=click.IntRange(1), default=None, help="Days to project (default: scenario).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: scenario).")
 @_parallel_options
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw a chart into FILE (.png or .svg).")
+@click.option("--plot-metric", default=None, help="Metric of the --plot chart (default: the first KPI's).")
 @FORMAT
 @OUTPUT
-def simulate(scenario, plan_path, strategy, runs, days, seed, n_jobs, dask, fmt, output):
+def simulate(scenario, plan_path, strategy, runs, days, seed, n_jobs, dask, plot, plot_metric, fmt, output):
     """Project the campaign day by day with Monte Carlo uncertainty bands and KPI probabilities."""
     emit(jobs.simulate(scenario, plan_path=plan_path, strategy=strategy, runs=runs, days=days, seed=seed,
-                       jobs=n_jobs, dask=dask, progress=progress_printer("simulating")), fmt, output)
+                       jobs=n_jobs, dask=dask, progress=progress_printer("simulating"), plot=plot,
+                       plot_metric=plot_metric), fmt, output)
 
 
 @main.command()
@@ -207,13 +217,16 @@ def calibrate(history, fmt, output):
 @click.option("--simulate", "with_simulation", is_flag=True, help="Add Monte Carlo bands and KPI probabilities.")
 @_solver_options
 @_parallel_options
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw a chart into FILE (.png or .svg).")
 @FORMAT
 @OUTPUT
-def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, fmt, output):
+def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output):
     """Compare scenarios and strategies side by side (best value of each column marked *)."""
     names = [s.strip() for s in strategies.split(",") if s.strip()]
     emit(jobs.compare(scenarios, strategies=names, simulate=with_simulation, gap=gap, time_limit=time_limit,
-                      solver=solver, seed=seed, jobs=n_jobs, dask=dask, progress=progress_printer("comparing")),
+                      solver=solver, seed=seed, jobs=n_jobs, dask=dask, progress=progress_printer("comparing"),
+                      plot=plot),
          fmt, output)
 
 
@@ -225,12 +238,14 @@ def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, see
 @click.option("--simulate", "with_simulation", is_flag=True, help="Add Monte Carlo bands and KPI probabilities.")
 @_solver_options
 @_parallel_options
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw a chart into FILE (.png or .svg).")
 @FORMAT
 @OUTPUT
-def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, fmt, output):
+def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output):
     """Sweep scenario keys (e.g. --set budget.total=100000:500000:100000) and optimise each point."""
     emit(jobs.sweep(scenario, sets, strategy=strategy, simulate=with_simulation, gap=gap, time_limit=time_limit,
-                    solver=solver, seed=seed, jobs=n_jobs, dask=dask, progress=progress_printer("sweeping")),
+                    solver=solver, seed=seed, jobs=n_jobs, dask=dask, progress=progress_printer("sweeping"), plot=plot),
          fmt, output)
 
 

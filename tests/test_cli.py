@@ -111,3 +111,62 @@ def test_a_users_strategy_by_module_path_from_the_working_folder():
     rc, out, err = run("optimize", EXAMPLE, "--strategy", "benchmarks.example_strategy:Nope", cwd=root)
     assert rc == 2 and err.startswith('Error: strategy "benchmarks.example_strategy:Nope": module '
                                       "benchmarks.example_strategy has no Nope")
+
+
+@pytest.mark.parametrize("args,suffix", [
+    (["optimize", EXAMPLE, "--strategy", "greedy"], ".png"),
+    (["simulate", EXAMPLE, "--strategy", "greedy", "--runs", "300"], ".svg"),
+    (["compare", EXAMPLE, "--strategy", "greedy,lowest-cpm"], ".png"),
+    (["sweep", EXAMPLE, "--strategy", "greedy", "--set", "budget.total=100000,200000"], ".png"),
+    (["frontier", EXAMPLE, "--points", "3"], ".svg"),
+    (["bench", "--strategy", "greedy", "--strategy", "random", "--instances", "2", "--creators", "60"], ".png"),
+])
+def test_plot_writes_a_real_chart(tmp_path, args, suffix):
+    chart = tmp_path / f"chart{suffix}"
+    rc, out, err = run(*args, "--plot", chart)
+    assert rc == 0, err
+    data = chart.read_bytes()
+    if suffix == ".png":
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+    else:
+        import xml.etree.ElementTree as ET
+
+        assert ET.fromstring(data).tag.endswith("svg")
+
+
+def test_plot_with_a_bad_suffix_is_a_clean_error(tmp_path):
+    rc, out, err = run("optimize", EXAMPLE, "--strategy", "greedy", "--plot", tmp_path / "chart.jpg")
+    assert rc == 2
+    assert err.strip() == f'Error: {tmp_path / "chart.jpg"}: cannot write a chart with ".jpg"; name the file .png or .svg'
+
+
+def test_evaluate_matches_a_hand_computed_plan(tmp_path):
+    """Two creators, one target cell (female, Istanbul), rho = 0.5, no interests.
+
+    @a: V = 10,000, female 0.8, Istanbul 0.5 -> a = 0.4, e = 4,000 per post; 2 posts, w = 1.5
+    @b: V = 20,000, female 0.5, Istanbul 0.2 -> a = 0.1, e = 2,000 per post; 1 post,  w = 1
+    I = 1.5 * 4,000 + 2,000 = 8,000; N = 100,000 (given split: all of the target is one cell)
+    R = 100,000 * (1 - exp(-0.08)) = 7,688.37...; cost = 2 * 100 + 50 (fee) + 300 = 550
+    engagements = 2 * 10,000 * 0.05 + 1 * 20,000 * 0.1 = 3,000
+    """
+    (tmp_path / "pool.csv").write_text(
+        "handle,followers,price,avg_views,engagement_rate,fee,female,male,loc_Istanbul\n"
+        "@a,40000,100,10000,0.05,50,0.8,0.2,0.5\n"
+        "@b,80000,300,20000,0.1,0,0.5,0.5,0.2\n")
+    (tmp_path / "s.toml").write_text(
+        '[pool]\nfile = "pool.csv"\n[budget]\ntotal = 1000\n'
+        '[audience]\nsize = 100000\ngender = ["female"]\nlocations = ["Istanbul"]\n'
+        '[model]\nrepeat_decay = 0.5\n')
+    (tmp_path / "plan.json").write_text(json.dumps({"selection": [{"handle": "@a", "posts": 2},
+                                                                  {"handle": "@b", "posts": 1}]}))
+    rc, out, err = run("evaluate", tmp_path / "s.toml", tmp_path / "plan.json", "--format", "json")
+    assert rc == 0, err
+    result = json.loads(out)
+    import math
+
+    assert result["target_impressions"] == pytest.approx(8000.0, rel=1e-12)
+    assert result["target_reach"] == pytest.approx(100_000 * (1 - math.exp(-0.08)), rel=1e-12)
+    assert result["spent"] == pytest.approx(550.0)
+    assert result["engagements"] == pytest.approx(3000.0)
+    assert result["status"] == "feasible" and result["upper_bound"] is None
+    assert [(s["handle"], s["posts"], s["cost"]) for s in result["selection"]] == [("@a", 2, 250.0), ("@b", 1, 300.0)]

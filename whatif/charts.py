@@ -310,3 +310,31 @@ def strategy_comparison(rows: Sequence[Mapping], path: str | Path | None = None,
         ax.grid(False, axis="y")
         ax.grid(True, axis="x", color="#e5e7eb", linewidth=0.8)
     return _output(fig, path, fmt)
+
+
+# --------------------------------------------------------------------------------------------
+# Strategy benchmark
+
+
+def quality_ratios(rows: Sequence[Mapping], path: str | Path | None = None, *, fmt: str | None = None) -> bytes | str:
+    """Benchmark summary: mean and worst objective ratio per strategy (1 = optimal).
+
+    Rows are ``reachmix bench`` summary rows ``{"strategy", "ratio_mean", "ratio_worst"}``.
+    """
+    if not rows:
+        raise ChartError("benchmark chart: no rows to draw; run bench first")
+    labels = [_plain(r.get("strategy", f"#{k + 1}")) for k, r in enumerate(rows)]
+    mean = np.array([_number(r, "ratio_mean", f"benchmark row {k}") for k, r in enumerate(rows)])
+    worst = np.array([_number(r, "ratio_worst", f"benchmark row {k}") for k, r in enumerate(rows)])
+    fig = _new_figure(8.0, max(3.0, 0.45 * len(rows) + 1.4))
+    ax = fig.add_subplot()
+    ypos = np.arange(len(rows))[::-1]
+    ax.barh(ypos, mean, color=BAND, height=0.6, label="mean ratio")
+    ax.scatter(worst, ypos, color=ACCENT, marker="|", s=200, zorder=3, label="worst instance")
+    ax.axvline(1.0, color=MUTED, linestyle="--", linewidth=1)
+    ax.set_yticks(ypos, labels)
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("objective / known optimum or best proven bound")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, loc="lower right")
+    return _output(fig, path, fmt)

@@ -114,7 +114,7 @@ def evaluate(path: str | Path, plan_path: str | Path) -> Output:
 
 def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None = None, gap: float = 1e-3,
              time_limit: float | None = None, solver: str = "highs", seed: int = 0,
-             target_reach: float | None = None) -> Output:
+             target_reach: float | None = None, plot: str | Path | None = None) -> Output:
     import optimizer
 
     scenario = _with_budget(load_scenario(path), budget)
@@ -128,25 +128,43 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
     if target_reach is not None:
         result["target_reach_goal"] = float(target_reach)
         result["min_budget"] = float(scenario.budget)
+    if plot is not None:
+        from .charts import spend_by_tier
+
+        spend_by_tier(result, plot, currency=scenario.currency, budget=scenario.budget)
     return Output(result, plan_tables(result))
 
 
 def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limit: float | None = None,
-             solver: str = "highs") -> Output:
+             solver: str = "highs", engagements: bool = False, plot: str | Path | None = None) -> Output:
     import optimizer
 
     scenario = load_scenario(path)
-    rows = optimizer.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
-    result = {"scenario": scenario.name, "currency": scenario.currency, "rows": rows}
+    if engagements:
+        rows = optimizer.engagement_frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
+    else:
+        rows = optimizer.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
+    result = {"scenario": scenario.name, "currency": scenario.currency,
+              "frontier": "reach-engagements" if engagements else "budget-reach", "rows": rows}
+    if plot is not None:
+        from .charts import budget_curve, strategy_comparison
+
+        if engagements:
+            strategy_comparison([dict(r, strategy=f"point {k + 1}") for k, r in enumerate(rows)], plot,
+                                currency=scenario.currency)
+        else:
+            budget_curve([r for r in rows if r.get("target_reach") is not None], plot, currency=scenario.currency,
+                         budget=scenario.budget)
     columns = tuple(k for k in rows[0] if not isinstance(rows[0][k], (dict, list))) if rows else ("budget",)
     table = Table(columns=columns, rows=tuple(tuple(r.get(c) for c in columns) for r in rows),
-                  title=f"{scenario.name}: budget-reach frontier ({scenario.currency})")
+                  title=f"{scenario.name}: {result['frontier']} frontier ({scenario.currency})")
     return Output(result, (table,))
 
 
 def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy: str = "milp",
              runs: int | None = None, days: int | None = None, seed: int | None = None, jobs: int = 1,
-             dask: str | None = None, progress: Callable[[int, int], None] | None = None) -> Output:
+             dask: str | None = None, progress: Callable[[int, int], None] | None = None,
+             plot: str | Path | None = None, plot_metric: str | None = None) -> Output:
     import simulate as sim
 
     scenario = load_scenario(path)
@@ -166,6 +184,14 @@ def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy:
         outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, jobs=jobs, progress=progress)
     result = outcome.to_dict()
     result["strategy"] = plan.strategy
+    if plot is not None:
+        from .charts import kpi_bands
+
+        metric = plot_metric or (scenario.kpis[0].metric if scenario.kpis else "target_reach")
+        if metric not in result["series"]:
+            raise ScenarioError(f'--plot-metric {metric} is not a simulated metric; use one of '
+                                f'{", ".join(result["series"])}')
+        kpi_bands(result, metric, path=plot)
     return Output(result, simulation_tables(result))
 
 
@@ -217,22 +243,35 @@ def generate(creators: int, seed: int, out: str | Path) -> Output:
 
 
 def compare(paths, *, strategies=("milp",), simulate=False, gap=1e-3, time_limit=None, solver="highs",
-            seed=0, jobs=1, dask=None, progress=None) -> Output:
+            seed=0, jobs=1, dask=None, progress=None, plot=None) -> Output:
     from .compare import compare as run_compare, comparison_table
 
     options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
     rows = run_compare(paths, strategies, simulate=simulate, options=options, jobs=jobs, dask=dask,
                        progress=progress)
+    if plot is not None:
+        from .charts import strategy_comparison
+
+        strategy_comparison(rows, plot, currency=rows[0]["currency"] if rows else "")
     return Output({"rows": rows}, (comparison_table(rows, "Scenarios and strategies compared"),))
 
 
 def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=None, solver="highs", seed=0,
-          jobs=1, dask=None, progress=None) -> Output:
+          jobs=1, dask=None, progress=None, plot=None) -> Output:
     from .sweep import sweep as run_sweep, sweep_table
 
     options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
     rows = run_sweep(path, sets, strategy=strategy, simulate=simulate, options=options, jobs=jobs, dask=dask,
                      progress=progress)
+    if plot is not None:
+        from .charts import budget_curve, strategy_comparison
+
+        currency = rows[0]["currency"] if rows else ""
+        if rows and list(rows[0]["parameters"]) == ["budget.total"]:
+            budget_curve(rows, plot, currency=currency)  # the budget-response curve
+        else:
+            labels = [", ".join(f"{k}={v}" for k, v in r["parameters"].items()) for r in rows]
+            strategy_comparison([dict(r, strategy=label) for r, label in zip(rows, labels)], plot, currency=currency)
     return Output({"rows": rows}, (sweep_table(rows, f"Sweep of {path} ({strategy})"),))
 
 
@@ -259,10 +298,9 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
     result = run_bench(strategies, families=families if instances else (), instances=instances, seed=seed,
                        pisinger=folder, gap=gap, time_limit=time_limit, jobs=jobs, dask=dask, progress=progress)
     if plot is not None:
-        from .charts import strategy_comparison
+        from .charts import quality_ratios
 
-        strategy_comparison([{"strategy": r["strategy"], "ratio_mean": r["ratio_mean"],
-                              "ratio_worst": r["ratio_worst"]} for r in result["summary"]], plot)
+        quality_ratios(result["summary"], plot)
     return Output(result, (bench_table(result),))
 
 
