@@ -203,11 +203,13 @@ def simulate(scenario, plan_path, strategy, runs, days, seed, n_jobs, dask, plot
 
 @main.command()
 @click.argument("history", type=click.Path(path_type=Path))
+@click.option("--toml", "toml_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the fitted TOML fragment to FILE.")
 @FORMAT
 @OUTPUT
-def calibrate(history, fmt, output):
-    """Fit the simulator's parameters from past posts (CSV); prints a TOML fragment to paste."""
-    emit(jobs.calibrate(history), fmt, output)
+def calibrate(history, toml_path, fmt, output):
+    """Fit the simulator's parameters from past posts (CSV); prints fit quality and a TOML fragment."""
+    emit(jobs.calibrate(history, toml_path=toml_path), fmt, output)
 
 
 @main.command()

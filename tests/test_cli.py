@@ -170,3 +170,23 @@ def test_evaluate_matches_a_hand_computed_plan(tmp_path):
     assert result["engagements"] == pytest.approx(3000.0)
     assert result["status"] == "feasible" and result["upper_bound"] is None
     assert [(s["handle"], s["posts"], s["cost"]) for s in result["selection"]] == [("@a", 2, 250.0), ("@b", 1, 300.0)]
+
+
+def test_calibrate_prints_fit_quality_and_writes_a_fragment_that_loads(tmp_path):
+    history = EXAMPLE.parents[2] / "simulate" / "examples" / "history.csv"
+    fragment = tmp_path / "fit.toml"
+    rc, out, err = run("calibrate", history, "--toml", fragment)
+    assert rc == 0, err
+    assert "KS p-value" in out and "TOML fragment to paste into a scenario" in out
+    assert "Warning: " in out  # the example history has messy rows, reported with their row numbers
+    # The fragment pasted into a scenario validates.
+    import tomllib
+
+    from scenarios import scenario_from_dict
+
+    doc = tomllib.loads(EXAMPLE.read_text())
+    for table, values in tomllib.loads(fragment.read_text()).items():
+        doc.setdefault(table, {}).update(values)
+    scenario = scenario_from_dict(doc, base_dir=EXAMPLE.parent, source="pasted")
+    assert scenario.simulation.accrual_day1_share == pytest.approx(
+        tomllib.loads(fragment.read_text())["simulation"]["accrual_day1_share"])

@@ -208,24 +208,40 @@ def simulation_tables(result: dict) -> tuple[Table, ...]:
     return (table, kpis) if result.get("kpi_targets") else (table,)
 
 
-def calibrate(history_path: str | Path) -> Output:
+def calibrate(history_path: str | Path, *, toml_path: str | Path | None = None) -> Output:
+    """Fit the simulator to past posts: fit-quality tables, and the TOML fragment to paste."""
     import simulate as sim
 
     fit = sim.calibrate(history_path)
     result = fit.to_dict()
-    rows = tuple((k, v) for k, v in _flatten(result).items() if not isinstance(v, (list, dict)))
-    return Output(result, (Table(columns=("parameter", "value"), rows=rows, title=f"Calibration from {history_path}",
-                                 notes=tuple(fit.warnings)),))
-
-
-def _flatten(doc: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in doc.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
+    views, dispersion = result["views_per_follower"], result["view_dispersion"]["by_tier"]
+    engagement = result["interactions"].get("engagement_by_tier", {})
+    tiers = Table(
+        columns=("tier", "videos", "creators", "median views/follower", "mean views/follower", "sigma (log)",
+                 "KS p-value", "dispersion within creator", "engagement/view"),
+        rows=tuple((tier, v.get("n"), v.get("creators"), v.get("median"), v.get("mean"), v.get("sigma"),
+                    v.get("ks_pvalue"), dispersion.get(tier), engagement.get(tier, {}).get("rate"))
+                   for tier, v in views.items() if isinstance(v, dict)),
+        title=f"Calibration from {history_path}: {result['observations']:,} observations of {result['videos']:,} "
+              f"videos by {result['creators']:,} creators",
+    )
+    curve = result["curve"]
+    checkpoints = curve.get("checkpoints", {})
+    curve_table = Table(
+        columns=("fitted", "day-1 share", "+-", "shape", "+-", "rmse (log)", *[f"by {k}" for k in checkpoints]),
+        rows=((curve.get("fitted"), curve.get("day1_share"), curve.get("day1_share_se"), curve.get("shape"),
+               curve.get("shape_se"), curve.get("rmse_log"), *checkpoints.values()),),
+        title="Accumulation curve (share of eventual views by age)",
+    )
+    notes = tuple(f"Warning: {w}" for w in fit.warnings)
+    fragment = Table(columns=("TOML fragment to paste into a scenario",),
+                     rows=tuple((line,) for line in fit.to_toml().splitlines()), notes=notes)
+    if toml_path is not None:
+        try:
+            Path(toml_path).write_text(fit.to_toml(), encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(f"{toml_path}: cannot write the TOML fragment ({exc.strerror})") from None
+    return Output(result, (tiers, curve_table, fragment))
 
 
 def generate(creators: int, seed: int, out: str | Path) -> Output:
