@@ -173,7 +173,7 @@ def test_evaluate_matches_a_hand_computed_plan(tmp_path):
 
 
 def test_calibrate_prints_fit_quality_and_writes_a_fragment_that_loads(tmp_path):
-    history = EXAMPLE.parents[2] / "simulate" / "examples" / "history.csv"
+    history = EXAMPLE.parents[3] / "simulate" / "examples" / "history.csv"
     fragment = tmp_path / "fit.toml"
     rc, out, err = run("calibrate", history, "--toml", fragment)
     assert rc == 0, err
