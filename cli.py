@@ -21,6 +21,8 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="ta
                       help="How to print the result.")
 OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
                       help="Write the result to FILE instead of standard output.")
+PLOT = click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                    help="Also draw a chart into FILE (.png or .svg).")
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path))
 STRATEGY_HELP = ("milp (default), greedy, greedy-enum, top-followers, top-engagement, lowest-cpm, random, "
                  "or package.module:ClassName")
@@ -144,8 +146,7 @@ def generate(creators, seed, out_dir, fmt, output):
 @_solver_options
 @click.option("--target-reach", type=click.FloatRange(0, min_open=True), default=None,
               help="Instead: find the smallest budget that reaches this many target people.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw a chart into FILE (.png or .svg).")
+@PLOT
 @FORMAT
 @OUTPUT
 def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, plot, fmt, output):
@@ -171,8 +172,7 @@ def evaluate(scenario, plan, fmt, output):
 @click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None)
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
 @click.option("--engagements", is_flag=True, help="Trace reach against engagements at the scenario's budget.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw a chart into FILE (.png or .svg).")
+@PLOT
 @FORMAT
 @OUTPUT
 def frontier(scenario, points, gap, time_limit, solver, engagements, plot, fmt, output):
@@ -189,8 +189,7 @@ def frontier(scenario, points, gap, time_limit, solver, engagements, plot, fmt, 
 @click.option("--days", type=click.IntRange(1), default=None, help="Days to project (default: scenario).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: scenario).")
 @_parallel_options
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw a chart into FILE (.png or .svg).")
+@PLOT
 @click.option("--plot-metric", default=None, help="Metric of the --plot chart (default: the first KPI's).")
 @FORMAT
 @OUTPUT
@@ -219,8 +218,7 @@ def calibrate(history, toml_path, fmt, output):
 @click.option("--simulate", "with_simulation", is_flag=True, help="Add Monte Carlo bands and KPI probabilities.")
 @_solver_options
 @_parallel_options
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw a chart into FILE (.png or .svg).")
+@PLOT
 @FORMAT
 @OUTPUT
 def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output):
@@ -240,8 +238,7 @@ def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, see
 @click.option("--simulate", "with_simulation", is_flag=True, help="Add Monte Carlo bands and KPI probabilities.")
 @_solver_options
 @_parallel_options
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw a chart into FILE (.png or .svg).")
+@PLOT
 @FORMAT
 @OUTPUT
 def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output):
@@ -268,7 +265,7 @@ def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, se
 @click.option("--pisinger-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--gap", type=click.FloatRange(0, 1), default=1e-3, show_default=True)
 @click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None)
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Chart (.png/.svg).")
+@PLOT
 @_parallel_options
 @FORMAT
 @OUTPUT

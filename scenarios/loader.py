@@ -18,6 +18,7 @@ from typing import Any
 from .audience import AGE_ALIASES, DIMENSIONS, GENDERS, TargetAudience, normalise_tag
 from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 from .errors import ScenarioError, did_you_mean
+from .files import read_text
 from .numbers import parse_number
 from .pool import CreatorPool
 from .pool_csv import MAX_POSTS_LIMIT, PoolOptions, read_pool
@@ -123,19 +124,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """Read a scenario TOML and its pool; ``overrides`` maps dotted keys to values (for sweeps)."""
     path = Path(path)
     source = str(path)
-    try:
-        # utf-8-sig: Windows editors save a byte-order mark that TOML would reject.
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: scenario file not found; check the path") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{source}: is a directory; give the scenario .toml file") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{source}: byte {exc.start} is not UTF-8; save the scenario as UTF-8") from None
-    except OSError as exc:
-        raise ScenarioError(f"{source}: cannot read the scenario ({exc.strerror})") from None
-    except ValueError:  # e.g. a NUL byte in the path
-        raise ScenarioError(f"{source}: is not a valid file path; check the path") from None
+    text = read_text(path, ScenarioError, what="scenario file", directory="give the scenario .toml file",
+                     save_as="the scenario")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -17,6 +17,7 @@ import numpy as np
 from .audience import AGE_COLUMNS, GENDERS, normalise_tag
 from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 from .errors import PoolError, did_you_mean
+from .files import read_text
 from .numbers import parse_number
 from .pool import CreatorPool
 from .tiers import Tiers
@@ -101,27 +102,12 @@ class _Cells:
         return out
 
 
-def _decode(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PoolError(f"{path}: pool file not found; check [pool] file in the scenario") from None
-    except IsADirectoryError:
-        raise PoolError(f"{path}: is a directory, not a CSV file; point [pool] file at the CSV") from None
-    except OSError as exc:
-        raise PoolError(f"{path}: cannot read the pool file ({exc.strerror})") from None
-    except ValueError:  # e.g. a NUL byte in the path
-        raise PoolError(f"{path}: is not a valid file path; check [pool] file in the scenario") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PoolError(f"{path}: byte {exc.start} is not UTF-8; save the CSV as UTF-8") from None
-
-
 def read_pool(path: str | Path, options: PoolOptions = PoolOptions()) -> CreatorPool:
     """Read and validate a creator-pool CSV."""
     path = Path(path)
-    return parse_pool(_decode(path), str(path), options)
+    text = read_text(path, PoolError, what="pool file", fix_path="check [pool] file in the scenario",
+                     directory="point [pool] file at the CSV", save_as="the CSV")
+    return parse_pool(text, str(path), options)
 
 
 def parse_pool(text: str, source: str, options: PoolOptions = PoolOptions()) -> CreatorPool:

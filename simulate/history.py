@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scenarios.errors import one_line
+from scenarios.files import read_text
 from scenarios.numbers import parse_number
 
 from .errors import CalibrationError
@@ -78,17 +79,8 @@ def _number(text: str) -> float:
 
 def read_history(path: str | Path) -> tuple[list[Observation], list[str]]:
     """(usable observations, warnings). Raises ``CalibrationError`` only for an unusable file."""
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise CalibrationError(f"{path}: history file not found; check the path") from None
-    except IsADirectoryError:
-        raise CalibrationError(f"{path}: is a directory; give the history .csv file") from None
-    except UnicodeDecodeError as exc:
-        raise CalibrationError(f"{path}: byte {exc.start} is not UTF-8; save the CSV as UTF-8") from None
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read the history ({exc.strerror})") from None
+    text = read_text(path, CalibrationError, what="history file", directory="give the history .csv file",
+                     save_as="the CSV")
     return parse_history(text, str(path))
 
 

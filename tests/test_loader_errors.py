@@ -49,7 +49,7 @@ def test_pool_file_is_a_directory(write_scenario, tmp_path):
     (tmp_path / "pooldir").mkdir()
     path = write_scenario(toml=BASE_TOML.replace("creators.csv", "pooldir"))
     raises_exactly(path, PoolError,
-                   f"{tmp_path / 'pooldir'}: is a directory, not a CSV file; point [pool] file at the CSV")
+                   f"{tmp_path / 'pooldir'}: is a directory; point [pool] file at the CSV")
 
 
 def test_pool_file_not_utf8(write_scenario, tmp_path):
