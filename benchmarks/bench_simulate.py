@@ -27,6 +27,8 @@ from scenarios import ReachModel  # noqa: E402
 from simulate import simulate  # noqa: E402
 from simulate_helpers import make_pool, make_scenario, quiet  # noqa: E402
 
+pytestmark = pytest.mark.benchmark(group="simulator")
+
 RUNS, DAYS, POSTS = 2000, 90, 200
 
 
