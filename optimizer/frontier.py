@@ -67,31 +67,48 @@ def min_budget_for_reach(scenario: Scenario, target_reach: float, *, tolerance: 
     if target_reach > ceiling * (1 + 1e-12):
         raise InfeasibleError(f"target reach {target_reach:,.0f} is out of reach of the pool: hiring every eligible "
                               f"creator at max_posts reaches at most {ceiling:,.0f}")
-    hi = max(float(model.cost(everything).sum()), float(sc.budget))
+    cap = float(model.cost(everything).sum())
     if sc.constraints.max_creator_share is not None:
         # Each creator may take only a share of the budget: the budget must be large enough for all.
-        hi = max(hi, float(model.cost(everything).max(initial=0.0)) / sc.constraints.max_creator_share)
-    lo = 0.0
-    best: Plan | None = None
+        cap = max(cap, float(model.cost(everything).max(initial=0.0)) / sc.constraints.max_creator_share)
     params = dict(gap=gap, time_limit=time_limit, solver=solver)
-    for _ in range(80):
-        if best is not None and hi - lo <= tolerance * hi:
-            break
-        mid = hi if best is None else 0.5 * (lo + hi)
+
+    def attempt(budget: float) -> tuple[Plan | None, float, str | None]:
         try:
-            plan = _solve(_with(sc, budget=mid), strategy, **params)
+            plan = _solve(_with(sc, budget=budget), strategy, **params)
         except InfeasibleError as exc:
-            if best is None:
-                raise InfeasibleError(f"target reach {target_reach:,.0f} cannot be met under the rules: {exc}") from None
-            lo = mid
-            continue
-        reach = model.evaluate(plan.posts).target_reach
-        if reach >= target_reach:
+            return None, 0.0, str(exc)
+        return plan, model.evaluate(plan.posts).target_reach, None
+
+    # Feasibility is not monotone in the budget (a min_budget_share cannot be spent from a huge
+    # budget), so search upwards from the scenario's own budget, doubling, rather than down from
+    # the most the pool could absorb.
+    lo, hi, best = 0.0, float(sc.budget), None
+    reached, why = 0.0, None
+    while best is None:
+        plan, reach, why = attempt(hi)
+        if plan is not None and reach >= target_reach:
+            best = plan
+            break
+        if plan is not None:
+            reached = max(reached, reach)
+        lo = hi
+        if hi >= cap:
+            detail = f"the best plan found reaches {reached:,.0f}" if reached else "no plan satisfies the rules"
+            if why:
+                detail += f"; at a budget of {hi:,.0f}: {why}"
+            raise InfeasibleError(f"target reach {target_reach:,.0f} cannot be met under the rules with any budget "
+                                  f"up to {hi:,.0f}: {detail}")
+        hi = min(2.0 * hi, cap)
+    for _ in range(80):
+        if hi - lo <= tolerance * hi:
+            break
+        mid = 0.5 * (lo + hi)
+        plan, reach, _ = attempt(mid)
+        # Below a budget where the target was met, infeasible rules mean "too small" (min_count,
+        # must_include, min shares need money); share caps only bind from above.
+        if plan is not None and reach >= target_reach:
             hi, best = mid, plan
-        elif best is None:
-            bound = "" if plan.upper_bound is None else f" (proven at most {plan.upper_bound:,.0f})"
-            raise InfeasibleError(f"target reach {target_reach:,.0f} cannot be met under the rules even with a "
-                                  f"budget of {mid:,.0f}: the best plan reaches {reach:,.0f}{bound}")
         else:
             lo = mid  # too small, or not proven enough within the gap: a conservative answer
     stats = dict(best.stats)

@@ -57,3 +57,23 @@ def test_engagement_frontier_is_pareto(sc):
     for a in rows:
         for b in rows:
             assert not (b["target_reach"] > a["target_reach"] and b["engagements"] > a["engagements"])
+
+
+def test_min_budget_with_a_budget_share_rule_searches_up_from_the_scenario_budget():
+    """min_budget_share makes huge budgets infeasible (the tier cannot absorb its share), so the
+    search must not start from the most the pool could absorb (regression)."""
+    from pathlib import Path
+
+    from scenarios import load_scenario
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "istanbul-beauty" / "scenario.toml"
+    sc = load_scenario(path)
+    assert sc.constraints.min_budget_share  # the rule this test is about
+    budget, plan = min_budget_for_reach(sc, 100_000)
+    model = ReachModel.build(sc)
+    assert model.evaluate(plan.posts).target_reach >= 100_000
+    assert model.cost(plan.posts).sum() <= budget * (1 + 1e-9)
+    lower = plan.stats["budget_lower_bound"]
+    assert budget - lower <= 0.005 * budget
+    below = optimize(sc, "milp", budget=lower)
+    assert below.upper_bound < 100_000 * (1 + 1e-3)  # proven (within the gap) not enough below the bracket
