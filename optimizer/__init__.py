@@ -7,9 +7,11 @@ name with ``get_strategy``. See docs/optimizer.md.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 from scenarios import Plan, Scenario
 
+from . import infeasibility
 from .base import Strategy, StrategyError, get_strategy, register, strategy_names
 from .baselines import LowestCpmStrategy, RandomStrategy, TopEngagementStrategy, TopFollowersStrategy
 from .frontier import engagement_frontier, frontier, min_budget_for_reach
@@ -37,6 +39,13 @@ def optimize(scenario: Scenario, strategy: str | Strategy = "milp", *, gap: floa
         scenario = dataclasses.replace(scenario, budget=float(budget))
     if isinstance(strategy, str):
         strategy = get_strategy(strategy, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+    problem = Problem.build(scenario)
+    # Rules that conflict whatever the plan are the scenario's fault, not the strategy's: every
+    # strategy gets the same InfeasibleError naming them. A heuristic that merely fails to meet
+    # satisfiable rules returns its plan with status "infeasible" and says which.
+    infeasibility.check(problem)
+    if "problem" in inspect.signature(strategy.select).parameters:
+        return strategy.select(scenario, problem=problem)
     return strategy.select(scenario)
 
 

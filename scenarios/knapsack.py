@@ -19,6 +19,10 @@ from .pool import CreatorPool
 from .scenario import Scenario
 
 
+#: The 21 Pisinger instances with proven optima shipped with reachmix (see its README.md).
+BUNDLED = Path(__file__).resolve().parent / "data" / "knapsack-pisinger"
+
+
 @dataclass(frozen=True, eq=False)
 class KnapsackInstance:
     name: str

@@ -94,7 +94,13 @@ def test_generic_message_names_active_rules():
     assert "min_count micro" in str(err) and "max_budget_share mid" in str(err) and "budget of" in str(err)
 
 
-def test_baselines_do_not_raise():
-    """Heuristics report the rules they miss instead of raising."""
-    plan = optimize(scenario(min_count={"micro": 30}), "top-followers")
-    assert plan.status == "infeasible" and "min_count" in plan.stats["ignored_rules"]
+def test_conflicting_rules_raise_the_same_error_for_every_strategy():
+    """Rules no plan can meet are the scenario's fault: every strategy says so alike (exit 3 in
+    the CLI); a heuristic that only misses satisfiable rules returns its plan marked infeasible."""
+    sc = scenario(min_count={"micro": 30})
+    messages = set()
+    for name in ("milp", "greedy", "greedy-enum", "top-followers", "top-engagement", "lowest-cpm", "random"):
+        with pytest.raises(InfeasibleError) as err:
+            optimize(sc, name)
+        messages.add(str(err.value))
+    assert len(messages) == 1 and "min_count micro = 30" in messages.pop()

@@ -1,4 +1,4 @@
-"""Every Pisinger 0/1 knapsack instance (tests/data/knapsack-pisinger) solved to its proven optimum.
+"""Every Pisinger 0/1 knapsack instance (scenarios/data/knapsack-pisinger) solved to its proven optimum.
 
 Objective target_impressions, one post per creator, per-post target impressions = profit,
 price = weight, budget = capacity (see scenarios/knapsack.py and the data README).
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from optimizer import optimize
-from scenarios.knapsack import as_scenario, read_instance
+from scenarios.knapsack import BUNDLED, as_scenario, read_instance
 from scenarios import ReachModel, violations
 
-DATA = Path(__file__).parent / "data" / "knapsack-pisinger"
+DATA = BUNDLED
 ROWS = list(csv.DictReader((DATA / "optima.csv").open()))
 
 

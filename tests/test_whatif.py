@@ -122,10 +122,9 @@ def test_bench_ratios_are_certified_and_milp_is_best(tmp_path):
 
 
 def test_bench_on_pisinger_hits_the_known_optima():
-    from pathlib import Path
+    from scenarios.knapsack import BUNDLED
 
-    folder = Path(__file__).parent / "data" / "knapsack-pisinger"
-    result = bench(["milp", "greedy"], families=(), instances=0, pisinger=folder)
+    result = bench(["milp", "greedy"], families=(), instances=0, pisinger=BUNDLED)
     small = [i for i in result["instances"] if int(i["instance"].split("_")[2]) <= 200]
     assert small
     for inst in small:

@@ -11,12 +11,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scenarios import load_scenario
+from scenarios import InfeasibleError, load_scenario
 
 from .formats import Table
 from .parallel import run_tasks
 from .results import plan_result
 
+#: The numbers of a row (None when the point's rules conflict).
+ROW_NUMBERS = ("spent", "target_reach", "target_impressions", "engagements", "creators", "cpm", "cost_per_reached",
+               "upper_bound", "gap", "seconds")
 #: Columns of the comparison table and which way is better.
 BEST = {"target_reach": "max", "target_impressions": "max", "engagements": "max", "cpm": "min",
         "cost_per_reached": "min", "gap %": "min"}
@@ -31,12 +34,16 @@ def evaluate_row(path: str, overrides: Mapping[str, Any] | None, strategy: str, 
     import optimizer
 
     scenario = load_scenario(path, overrides)
-    plan = optimizer.optimize(scenario, strategy, **options)
+    try:
+        plan = optimizer.optimize(scenario, strategy, **options)
+    except InfeasibleError as exc:
+        # One point whose rules conflict (say, a budget below the quotas) must not sink the table.
+        return {"scenario": scenario.name, "strategy": strategy, "status": "infeasible", "reason": str(exc),
+                "currency": scenario.currency, "budget": float(scenario.budget), "file": str(path),
+                **{key: None for key in ROW_NUMBERS}, "creators_by_tier": {}, "spend_by_tier": {}}
     result = plan_result(scenario, plan)
-    row = {key: result[key] for key in ("scenario", "strategy", "status", "currency", "budget", "spent",
-                                       "target_reach", "target_impressions", "engagements", "creators",
-                                       "creators_by_tier", "spend_by_tier", "cpm", "cost_per_reached",
-                                       "upper_bound", "gap", "seconds")}
+    row = {key: result[key] for key in ("scenario", "strategy", "status", "currency", "budget",
+                                       "creators_by_tier", "spend_by_tier", *ROW_NUMBERS)}
     row["file"] = str(path)
     if simulate:
         import simulate as sim
@@ -60,7 +67,7 @@ def compare(paths: Sequence[str | Path], strategies: Sequence[str] = ("milp",), 
 def comparison_table(rows: Sequence[Mapping[str, Any]], title: str = "Comparison") -> Table:
     columns = ["scenario", "strategy", "status", "budget", "spent", "creators_by_tier", "target_reach",
                "target_impressions", "engagements", "cpm", "cost_per_reached", "gap %", "seconds"]
-    sim_cols = [k for k in (rows[0] if rows else {}) if k.startswith("sim_")]
+    sim_cols = list(dict.fromkeys(k for row in rows for k in row if k.startswith("sim_")))
     columns += sim_cols
     kpi_names = []
     for row in rows:
@@ -78,4 +85,6 @@ def comparison_table(rows: Sequence[Mapping[str, Any]], title: str = "Comparison
         table_rows.append(tuple(values.get(c) for c in columns))
     best = dict(BEST)
     best.update({c: "max" for c in sim_cols + kpi_names})
-    return Table(columns=tuple(columns), rows=tuple(table_rows), title=title, best=best)
+    notes = tuple(f"{row['scenario']} / {row['strategy']}: infeasible: {row['reason']}"
+                  for row in rows if row.get("reason"))
+    return Table(columns=tuple(columns), rows=tuple(table_rows), title=title, best=best, notes=notes)

@@ -268,7 +268,8 @@ def compare(paths, *, strategies=("milp",), simulate=False, gap=1e-3, time_limit
     if plot is not None:
         from .charts import strategy_comparison
 
-        strategy_comparison(rows, plot, currency=rows[0]["currency"] if rows else "")
+        strategy_comparison([r for r in rows if r["target_reach"] is not None], plot,
+                            currency=rows[0]["currency"] if rows else "")
     return Output({"rows": rows}, (comparison_table(rows, "Scenarios and strategies compared"),))
 
 
@@ -283,16 +284,16 @@ def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=N
         from .charts import budget_curve, strategy_comparison
 
         currency = rows[0]["currency"] if rows else ""
+        drawn = [r for r in rows if r["target_reach"] is not None]  # points whose rules conflict have no reach
         if rows and list(rows[0]["parameters"]) == ["budget.total"]:
-            budget_curve(rows, plot, currency=currency)  # the budget-response curve
+            budget_curve(drawn, plot, currency=currency)  # the budget-response curve
         else:
-            labels = [", ".join(f"{k}={v}" for k, v in r["parameters"].items()) for r in rows]
-            strategy_comparison([dict(r, strategy=label) for r, label in zip(rows, labels)], plot, currency=currency)
+            labels = [", ".join(f"{k}={v}" for k, v in r["parameters"].items()) for r in drawn]
+            strategy_comparison([dict(r, strategy=label) for r, label in zip(drawn, labels)], plot, currency=currency)
     return Output({"rows": rows}, (sweep_table(rows, f"Sweep of {path} ({strategy})"),))
 
 
-#: Where ``bench --pisinger`` looks for the knapsack instances when no folder is given.
-PISINGER_FOLDERS = ("tests/data/knapsack-pisinger", "../shared/data/knapsack-pisinger")
+
 
 
 def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("default",), budget_shares=(0.03,),
@@ -304,7 +305,9 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
 
     folder = None
     if pisinger or pisinger_dir:
-        candidates = [pisinger_dir] if pisinger_dir else list(PISINGER_FOLDERS)
+        from scenarios.knapsack import BUNDLED
+
+        candidates = [pisinger_dir or BUNDLED]
         folder = next((Path(c) for c in candidates if (Path(c) / "optima.csv").is_file()), None)
         if folder is None:
             raise ScenarioError(f"--pisinger: no optima.csv in {' or '.join(map(str, candidates))}; "

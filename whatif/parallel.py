@@ -66,7 +66,7 @@ def dask_client(address: str):
         return Client(cluster)
     try:
         return Client(address, timeout=DASK_CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:  # ValueError: e.g. no port
         raise ParallelError(f"--dask {address}: cannot reach the scheduler ({exc}); check the address") from None
 
 

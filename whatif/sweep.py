@@ -99,6 +99,8 @@ def _marginal_reach(rows: list[dict[str, Any]]) -> None:
         previous = None
         for row in group:
             row["marginal_reach_per_unit"] = None
+            if row["target_reach"] is None:  # rules conflict at this point: no reach to compare
+                continue
             if previous is not None and row["budget"] > previous["budget"]:
                 row["marginal_reach_per_unit"] = (
                     (row["target_reach"] - previous["target_reach"]) / (row["budget"] - previous["budget"]))
@@ -114,5 +116,6 @@ def sweep_table(rows: Sequence[Mapping[str, Any]], title: str) -> Table:
         values = dict(row, **row["parameters"])
         values["gap %"] = None if row.get("gap") is None else 100.0 * row["gap"]
         out.append(tuple(values.get(c) for c in columns))
-    return Table(columns=columns, rows=tuple(out), title=title, best={"target_reach": "max",
-                                                                     "cost_per_reached": "min"})
+    notes = tuple(f"{row['parameters']}: infeasible: {row['reason']}" for row in rows if row.get("reason"))
+    return Table(columns=columns, rows=tuple(out), title=title, best={"target_reach": "max", "cost_per_reached": "min"},
+                 notes=notes)
