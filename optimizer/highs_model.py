@@ -205,6 +205,10 @@ class HighsModel:
         self.h.changeColsIntegrality(lay.n_col, np.arange(lay.n_col, dtype=np.int32),
                                      np.zeros(lay.n_col, dtype=np.uint8))
         self._limit(time_limit)
+        # Primal simplex: the empty plan is a feasible start (all y = 0 meets every upper rule),
+        # and it solves these LPs 2-3x faster than the default dual simplex (measured: 5,000
+        # creators 1.7 s -> 0.6 s).
+        self.h.setOptionValue("simplex_strategy", 4)
         self.h.run()
         sol = self.h.getSolution()
         dual = np.asarray(sol.row_dual)
@@ -219,22 +223,51 @@ class HighsModel:
                                      self.integrality.astype(np.uint8))
         return value, pi, mu, status, np.asarray(sol.col_value)
 
-    def solve_mip(self, gap: float, time_limit: float | None, warm: np.ndarray | None = None):
+    def solve_mip(self, gap: float, time_limit: float | None, warm: np.ndarray | None = None,
+                  on_plan=None, stop=None):
+        """Solve the MIP to ``gap``; ``on_plan(posts)`` sees every improving solution and
+        ``stop(bound)`` (bound in original units) may end the search early, e.g. as soon as the
+        bound certifies the *true* objective's gap, which the OA's own gap cannot know."""
         h = self.h
         h.setOptionValue("mip_rel_gap", float(gap))
+        if self.reach:
+            # HiGHS's presolve spends seconds on the dense creator x cell block (3 s of a 4.5 s
+            # root at 3,300 creators) and removes little; linear (knapsack) models need it.
+            h.setOptionValue("presolve", "off")
         self._limit(time_limit)
         if warm is not None:
             sol = highspy.HighsSolution()
             sol.col_value = self.columns_of(warm)
             sol.value_valid = True
             h.setSolution(sol)
-        h.run()
+        seen = {"bound": INF}
+
+        def improving(e):
+            on_plan(self.posts_of(np.asarray(e.data_out.mip_solution)))
+
+        def interrupt(e):
+            bound = -e.data_out.mip_dual_bound * self.scale
+            if bound < seen["bound"]:
+                seen["bound"] = bound
+                if stop(bound):
+                    e.interrupt()
+
+        hooks = [(h.cbMipImprovingSolution, improving, on_plan), (h.cbMipInterrupt, interrupt, stop)]
+        hooks = [(event, fn) for event, fn, user in hooks if user is not None]
+        for event, fn in hooks:
+            event.subscribe(fn)
+        try:
+            h.run()
+        finally:
+            for event, fn in hooks:
+                event.unsubscribe(fn)
         status = h.getModelStatus()
         info = h.getInfo()
         name = h.modelStatusToString(status)
         has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
         posts = self.posts_of(np.asarray(h.getSolution().col_value)) if has_solution else None
-        bound = -info.mip_dual_bound * self.scale
+        # Both are valid bounds of the OA; keep the tighter.
+        bound = min(-info.mip_dual_bound * self.scale, seen["bound"])
         return {"status": name, "posts": posts, "bound": bound, "nodes": int(info.mip_node_count),
                 "infeasible": status == highspy.HighsModelStatus.kInfeasible,
                 "time_limit": status == highspy.HighsModelStatus.kTimeLimit}

@@ -9,7 +9,9 @@ Pipeline (docs/optimizer.md explains each step and why it is exact):
    true reach curve, and exact reduction of creators and post caps against the incumbent;
 4. the outer-approximation MILP on the reduced pool (HiGHS through highspy, or CBC through PuLP),
    warm-started with the incumbent, refined with tangents at each new plan until the certified
-   gap on the *true* objective is at most ``gap`` or time runs out.
+   gap on the *true* objective is at most ``gap`` or time runs out. HiGHS's callbacks score
+   every improving plan with the true objective and stop the search as soon as its bound
+   certifies that gap.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from .problem import Problem
 DIRECT_LP_LIMIT = 2_500
 #: Tangent points around a reference load, as factors.
 AROUND = np.array([0.5, 0.8, 0.9, 0.95, 0.98, 1.0, 1.02, 1.05, 1.1, 1.25, 1.5, 2.0])
+#: Share of the gap given to the reduction threshold (see ``_bound_and_reduce``).
+REDUCE_SHARE = 0.9
 #: A coarse geometric grid over loads (x = I/N) covering every practical campaign.
 GRID = np.concatenate([[0.0], np.geomspace(1e-3, 30.0, 16)])
 
@@ -135,9 +139,11 @@ class _Run:
             self.stats["restricted_creators"] = int(len(rows))
             if self._certified(gap):
                 return -np.inf, p.cap, p.must
-        # Remove options that cannot beat the incumbent by more than half the gap: the final
-        # bound is then max(reduced bound, threshold), within the gap by construction.
-        threshold = self.best / (1.0 - gap / 2) if self.best > 0 and gap > 0 else self.best
+        # Remove options that cannot beat the incumbent by more than REDUCE_SHARE of the gap:
+        # the final bound is max(reduced bound, threshold), and the threshold alone is within
+        # the gap. The reduced MIP's bound must come below best / (1 - gap) whatever the
+        # threshold, so a threshold near that costs nothing there and removes more creators.
+        threshold = self.best / (1.0 - gap * REDUCE_SHARE) if self.best > 0 and gap > 0 else self.best
         caps, forced = reduce_caps(p, lb, threshold)
         # Never cut off the incumbent itself (possible only through rounding).
         caps = np.maximum(caps, self.best_posts)
@@ -237,12 +243,15 @@ class _Run:
         self._add_points(model)
         self.stats["build_seconds"] += time.perf_counter() - t
         target = self.o.gap
-        # Leave room for the outer approximation's own error (and the reduction) within the gap.
+        # HiGHS's callback stops as soon as the true gap is certified (``_stop_rule``); its own
+        # gap, on the OA, ends a round that cannot certify (OA error at its plan), leaving room
+        # for that error within the gap, and tangents are then added at its plan.
         mip_gap = 0.0 if target <= 0 else target / 4
         status = "feasible"
         tm = time.perf_counter()
         limit = None if not restricted else max(1.0, 0.25 * (self.remaining() or 40.0))
         stop_at = None if limit is None else time.perf_counter() + limit
+        stop = self._stop_rule(threshold, restricted)
         for it in range(1, 60):
             if not restricted:
                 self.stats["iterations"] = it
@@ -250,22 +259,19 @@ class _Run:
             if stop_at is not None:
                 left = max(stop_at - time.perf_counter(), 0.01)
                 remaining = left if remaining is None else min(left, remaining)
-            res = model.solve_mip(mip_gap, remaining, warm=self.best_posts)
+            res = model.solve_mip(mip_gap, remaining, warm=self.best_posts, on_plan=self._offer, stop=stop)
             self.stats["nodes"] += res["nodes"]
             if res["infeasible"]:
                 break
             posts = res["posts"]
-            if posts is not None and not violations(p.model, posts):
-                value = p.value(posts)
-                if value > self.best:
-                    self.best_posts, self.best = posts, value
+            if posts is not None:
+                self._offer(posts)
             if restricted:
                 # The restricted bound is not a bound for the pool; stop once this sub-pool is
-                # solved to the gap (the OA error at its plan is then the only slack left).
-                sub_ub = res["bound"]
+                # solved to half the gap, else refine the OA at the solver's plan and go on.
                 if posts is None or res["time_limit"] or (stop_at and time.perf_counter() >= stop_at):
                     break
-                if sub_ub - p.value(posts) <= target / 2 * abs(sub_ub) or not self._refine(model, p.cell_load(posts)):
+                if stop(res["bound"]) or not self._refine(model, p.cell_load(posts)):
                     break
                 continue
             if res["bound"] is not None and np.isfinite(res["bound"]):
@@ -286,8 +292,39 @@ class _Run:
         self.stats["cuts"] = max(self.stats["cuts"], model.n_cuts)
         return status
 
-    def _certified(self, target: float) -> bool:
-        ub = self.ub
+    def _offer(self, posts: np.ndarray) -> None:
+        """Score a solver plan with the true objective; keep it if it obeys every rule and is better."""
+        if not violations(self.p.model, posts):
+            value = self.p.value(posts)
+            if value > self.best:
+                self.best_posts, self.best = posts, value
+
+    def _stop_rule(self, threshold, restricted: bool):
+        """When the MIP may stop, given its current OA bound (checked by HiGHS's callback).
+
+        The full MIP stops as soon as ``max(bound, threshold)`` certifies the *true* incumbent
+        within the gap: the OA's own gap (``mip_rel_gap``) is measured against its over-estimated
+        incumbent and would keep HiGHS working long after the certificate holds. A restricted MIP
+        only looks for plans, so it stops once its sub-pool is solved to half the gap.
+        """
+        target = self.o.gap
+
+        def stop(bound: float) -> bool:
+            if self.best_posts is None or not np.isfinite(bound):
+                return False
+            if restricted:
+                return bound - self.best <= target / 2 * abs(bound)
+            ub = min(self.ub, max(bound, threshold))
+            if target > 0:
+                # Strictly inside the gap (no rounding slack): the search stops right at the
+                # boundary, and the plan's gap is recomputed from its evaluation in the report.
+                return ub - self.best <= target * abs(ub) * (1 - 1e-6)
+            return self._certified(target, ub)
+
+        return stop
+
+    def _certified(self, target: float, ub: float | None = None) -> bool:
+        ub = self.ub if ub is None else ub
         if not np.isfinite(ub):
             return False
         slack = 1e-9 * max(abs(ub), 1.0)

@@ -81,7 +81,8 @@ class PulpModel:
             self.prob += self.r[s] <= float(a) * self.x[s] + float(b)
             self.n_cuts += 1
 
-    def solve_mip(self, gap: float, time_limit: float | None, warm: np.ndarray | None = None):
+    def solve_mip(self, gap: float, time_limit: float | None, warm: np.ndarray | None = None,
+                  on_plan=None, stop=None):  # CBC has no callbacks through PuLP: hooks unused
         if warm is not None:
             for j, i in enumerate(self.rows):
                 for k, v in enumerate(self.y[j]):
