@@ -23,6 +23,8 @@ OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False, path_typ
                       help="Write the result to FILE instead of standard output.")
 PLOT = click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
                     help="Also draw a chart into FILE (.png or .svg).")
+SIMULATE = click.option("--simulate", "with_simulation", is_flag=True,
+                        help="Add Monte Carlo bands and KPI probabilities.")
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path))
 STRATEGY_HELP = ("milp (default), greedy, greedy-enum, top-followers, top-engagement, lowest-cpm, random, "
                  "or package.module:ClassName")
@@ -215,7 +217,7 @@ def calibrate(history, toml_path, fmt, output):
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--strategy", "strategies", default="milp", show_default=True,
               help="Comma-separated strategies, e.g. milp,greedy,top-followers.")
-@click.option("--simulate", "with_simulation", is_flag=True, help="Add Monte Carlo bands and KPI probabilities.")
+@SIMULATE
 @_solver_options
 @_parallel_options
 @PLOT
@@ -235,7 +237,7 @@ def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, see
 @click.option("--set", "sets", multiple=True, required=True, metavar="KEY=V1,V2|KEY=START:STOP:STEP",
               help="A dotted scenario key and its values; several --set make a grid.")
 @click.option("--strategy", default="milp", show_default=True, help=STRATEGY_HELP)
-@click.option("--simulate", "with_simulation", is_flag=True, help="Add Monte Carlo bands and KPI probabilities.")
+@SIMULATE
 @_solver_options
 @_parallel_options
 @PLOT

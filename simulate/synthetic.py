@@ -8,8 +8,6 @@ curve, with small multiplicative measurement noise; interactions are Poisson at 
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -63,11 +61,3 @@ def synthetic_history(spec: HistorySpec, seed: int) -> list[dict[str, object]]:
                         row[k] = int(rng.poisson(views * r))
                     rows.append(row)
     return rows
-
-
-def to_csv(rows: list[dict[str, object]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()

@@ -15,7 +15,8 @@ from scenarios import scenario_from_dict
 from simulate import CalibrationError, calibrate
 from simulate.history import parse_history
 from simulate.calibrate import fit
-from simulate.synthetic import HistorySpec, synthetic_history, to_csv
+from scenarios.generate import pool_csv as to_csv
+from simulate.synthetic import HistorySpec, synthetic_history
 from simulate_helpers import make_pool
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "simulate" / "examples" / "history.csv"
