@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -86,14 +85,3 @@ def _plain(value: Any) -> Any:
         return None
     return value
 
-
-class Stopwatch:
-    """Wall time of a block, for the ``seconds`` key."""
-
-    def __enter__(self) -> "Stopwatch":
-        self.start = time.perf_counter()
-        self.seconds = 0.0
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.seconds = time.perf_counter() - self.start
