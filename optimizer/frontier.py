@@ -16,9 +16,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from scenarios import InfeasibleError, Objective, Plan, Scenario
-
-from .problem import Problem
+from scenarios import InfeasibleError, Objective, Plan, ReachModel, Scenario
 
 
 def _with(scenario: Scenario, *, budget: float | None = None, weights: dict | None = None) -> Scenario:
@@ -36,12 +34,14 @@ def _solve(scenario: Scenario, strategy, **params) -> Plan:
     return optimize(scenario, strategy, **params)
 
 
-def _row(scenario: Scenario, plan: Plan | None, reason: str | None = None) -> dict:
+def _row(scenario: Scenario, model: ReachModel, plan: Plan | None, reason: str | None = None) -> dict:
+    """One frontier row. ``model`` is built once per frontier: the reach model does not depend on
+    the budget or the objective weights that vary along it."""
     row = {"budget": float(scenario.budget)}
     if plan is None:
         row.update(status="infeasible", reason=reason)
         return row
-    ev = Problem.build(scenario).model.evaluate(plan.posts)
+    ev = model.evaluate(plan.posts)
     row.update(status=plan.status, strategy=plan.strategy, spent=ev.cost, target_reach=ev.target_reach,
                target_impressions=ev.target_impressions, engagements=ev.engagements, creators=ev.creators,
                posts=ev.posts, objective=scenario.objective.name, objective_value=plan.objective_value,
@@ -59,8 +59,7 @@ def min_budget_for_reach(scenario: Scenario, target_reach: float, *, tolerance: 
     pool's maximum reach (every eligible creator at max_posts).
     """
     sc = _with(scenario, weights={"target_reach": 1.0})
-    p = Problem.build(sc)
-    model = p.model
+    model = ReachModel.build(sc)
     # The pool's ceiling: every creator the per-creator rules allow, at max_posts, whatever it costs.
     everything = np.where(_eligible_any_budget(model), sc.pool.max_posts, 0)
     ceiling = model.evaluate(everything).target_reach
@@ -135,15 +134,16 @@ def frontier(scenario: Scenario, budgets=None, points: int = 10, *, strategy: st
     if budgets is None:
         budgets = scenario.budget * np.linspace(0.2, 2.0, int(points))
     sc = _with(scenario, weights={metric: 1.0})
+    model = ReachModel.build(sc)
     rows = []
     for b in budgets:
         at = _with(sc, budget=float(b))
         try:
             plan = _solve(at, strategy, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
         except InfeasibleError as exc:
-            rows.append(_row(at, None, str(exc)))
+            rows.append(_row(at, model, None, str(exc)))
             continue
-        rows.append(_row(at, plan))
+        rows.append(_row(at, model, plan))
     return rows
 
 
@@ -153,7 +153,7 @@ def engagement_frontier(scenario: Scenario, points: int = 7, *, strategy: str = 
     params = dict(gap=gap, time_limit=time_limit, solver=solver)
     top_reach = _solve(_with(scenario, weights={"target_reach": 1.0}), strategy, **params)
     top_eng = _solve(_with(scenario, weights={"engagements": 1.0}), strategy, **params)
-    model = Problem.build(scenario).model
+    model = ReachModel.build(scenario)
     r_max = max(model.evaluate(top_reach.posts).target_reach, 1e-9)
     e_max = max(model.evaluate(top_eng.posts).engagements, 1e-9)
     rows = []
@@ -161,7 +161,7 @@ def engagement_frontier(scenario: Scenario, points: int = 7, *, strategy: str = 
         weights = {k: v for k, v in {"target_reach": (1 - alpha) / r_max, "engagements": alpha / e_max}.items() if v}
         sc = _with(scenario, weights=weights)
         plan = _solve(sc, strategy, **params)
-        row = _row(sc, plan)
+        row = _row(sc, model, plan)
         row["weight_engagements"] = float(alpha)
         rows.append(row)
     # Keep the Pareto-optimal rows (no other row has more of both).
