@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -16,14 +17,10 @@ def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None)
     ev = model.evaluate(plan.posts)
     objective_value = scenario.objective.value(ev.metrics())
     broken = violations(model, plan.posts)
-    status = plan.status
-    if broken:
-        status = "infeasible"
+    status = "infeasible" if broken else plan.status
     upper = plan.upper_bound
-    gap = plan.gap if upper is not None else None
-    if upper is not None:
-        # The gap is always about the plan's *true* objective value, whatever the strategy said.
-        gap = max(0.0, (upper - objective_value) / upper) if upper > 0 else 0.0
+    # The gap is always about the plan's *true* objective value, whatever the strategy said.
+    gap = dataclasses.replace(plan, objective_value=objective_value).gap
     pool = scenario.pool
     selection = [
         {
