@@ -52,6 +52,11 @@ class CreatorPool:
     #: arrays above are per view either way, but thresholds such as ``min_engagement_rate``
     #: are read in the planner's basis.
     engagement_basis: str = "views"
+    #: The creator's own sigma of log-views per post (pool column ``views_sigma``), NaN where
+    #: unknown; with ``videos`` it sets the per-creator predictive spread of the simulator.
+    views_sigma: np.ndarray | None = None
+    #: How many past videos ``avg_views`` and ``views_sigma`` were estimated from (column ``videos``).
+    videos: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -21,6 +21,7 @@ from .files import read_text
 from .numbers import parse_number
 from .pool import CreatorPool
 from .tiers import Tiers
+from .view_model import default_views
 
 REQUIRED = ("handle", "followers", "price")
 OPTIONAL = (
@@ -167,13 +168,13 @@ def _build(source, rows, columns, original, options: PoolOptions) -> CreatorPool
 
     followers = cells.numbers("followers", integer=True, fix="write the follower count, e.g. 13.9K")
     price = cells.numbers("price", minimum=0.0, strict=True, fix="write the price of one post")
+    tier = options.tiers.classify(followers)
     avg_views = cells.numbers("avg_views")
-    avg_views = np.where(np.isnan(avg_views), followers * options.view_rate, avg_views)
+    avg_views = np.where(np.isnan(avg_views), default_views(followers, tier, options), avg_views)
     max_posts = cells.numbers("max_posts", integer=True, maximum=MAX_POSTS_LIMIT)
     max_posts = np.where(np.isnan(max_posts), options.default_max_posts, max_posts).astype(np.int64)
     fee = np.nan_to_num(cells.numbers("fee"), nan=0.0)
 
-    tier = options.tiers.classify(followers)
     given_er = _rate(cells, "engagement_rate", lines)
     engagement = given_er
     if options.engagement_basis == "followers":
