@@ -18,7 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .audience import AGE_ALIASES, AGE_BUCKETS
-from .errors import PlanError, ScenarioError, did_you_mean
+from .errors import PlanError, ScenarioError, did_you_mean, toml_problem
 from .reach import ReachModel
 from .scenario import Scenario
 
@@ -90,13 +90,14 @@ def load_content_angles(path: str | Path | None = None) -> ContentAngles:
     path = Path(path) if path is not None else DEFAULT_ANGLES_PATH
     source = str(path)
     try:
-        doc = tomllib.loads(path.read_bytes().decode("utf-8"))
+        text = path.read_bytes().decode("utf-8")
+        doc = tomllib.loads(text)
     except FileNotFoundError:
         raise ContentAnglesError(f"{source}: content-angles file not found; check the path") from None
     except UnicodeDecodeError as exc:
         raise ContentAnglesError(f"{source}: byte {exc.start} is not UTF-8; save the table as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ContentAnglesError(f"{source}: malformed TOML: {exc}") from None
+        raise ContentAnglesError(f"{source}: malformed TOML: {toml_problem(text, exc)}") from None
     except OSError as exc:
         raise ContentAnglesError(f"{source}: cannot read the content-angles table ({exc.strerror})") from None
     return angles_from_dict(doc, source)

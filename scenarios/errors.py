@@ -7,6 +7,7 @@ Every message is one line that says *where* (file, row, column or key) and *how 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -50,3 +51,26 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 def one_line(text: str) -> str:
     """Collapse a message to a single line (messages may quote user data with newlines)."""
     return " ".join(str(text).split())
+
+
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def toml_problem(text: str, exc: Exception) -> str:
+    """``tomllib``'s message plus, where we can tell, what to change.
+
+    TOML's bare keys allow only A-Z, a-z, 0-9, ``-`` and ``_``: planners write city names such as
+    ``İstanbul = 0.73`` and get "Invalid initial character for a key part", which does not say that
+    quoting the key is the fix.
+    """
+    message = str(exc)
+    where = _TOML_AT.search(message)
+    if where and "key" in message:
+        line_no, col = int(where[1]), int(where[2])
+        lines = text.splitlines()
+        if 1 <= line_no <= len(lines):
+            rest = lines[line_no - 1][col - 1:]
+            word = re.match(r"[^\s=.\]\"']+", rest)
+            if word and not word[0].isascii():
+                return f'{message}; a key with letters outside A-Z must be quoted: write "{word[0]}" = ...'
+    return message

@@ -17,7 +17,7 @@ from typing import Any
 
 from .audience import AGE_ALIASES, DIMENSIONS, GENDERS, TargetAudience, normalise_tag
 from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
-from .errors import ScenarioError, did_you_mean
+from .errors import ScenarioError, did_you_mean, toml_problem
 from .files import read_text
 from .numbers import parse_number
 from .pool import CreatorPool
@@ -129,7 +129,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: malformed TOML: {exc}") from None
+        raise ScenarioError(f"{source}: malformed TOML: {toml_problem(text, exc)}") from None
     except RecursionError:
         raise ScenarioError(f"{source}: malformed TOML: arrays or tables nested too deeply") from None
     try:

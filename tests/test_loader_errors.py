@@ -502,3 +502,22 @@ def test_plan_file_not_json(tmp_path, pool):
         plan_from_json(path, pool)
     with pytest.raises(PlanError, match=r"^" + re.escape(f"{tmp_path / 'no.json'}: plan file not found; check the path")):
         plan_from_json(tmp_path / "no.json", pool)
+
+
+def test_unquoted_non_ascii_toml_key_says_to_quote_it(tmp_path):
+    path = tmp_path / "scenario.toml"
+    path.write_text('[budget]\ntotal = 5\n[audience.population]\nlocations = { İstanbul = 0.73 }\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    assert str(exc.value) == (
+        f"{path}: malformed TOML: Invalid initial character for a key part (at line 4, column 15); "
+        'a key with letters outside A-Z must be quoted: write "İstanbul" = ...'
+    )
+
+
+def test_ascii_toml_key_error_is_left_as_tomllib_says(tmp_path):
+    path = tmp_path / "scenario.toml"
+    path.write_text('[budget]\ntotal = = 5\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    assert "must be quoted" not in str(exc.value)
