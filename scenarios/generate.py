@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from .audience import AGE_BUCKETS, AGE_COLUMNS
-from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 from .errors import ScenarioError
+from .files import atomic_write_bytes, check_out_dir
+from .limits import check_memory
 from .tiers import DEFAULT_BOUNDS, TIER_NAMES
 
 # --- Creators ---------------------------------------------------------------------------------
@@ -42,14 +43,16 @@ MEGA_MAX_FOLLOWERS = 20_000_000
 VIEW_RATIO_MEDIAN = {"nano": 0.40, "micro": 0.30, "mid": 0.22, "macro": 0.18, "mega": 0.15}
 VIEW_RATIO_SIGMA = 0.55
 VIEW_RATIO_RANGE = (0.03, 3.0)  # a viral outlier may exceed its followers; nobody gets ~0
-#: Engagement per view: log-normal around the project's tier defaults (scenarios/defaults.py,
-#: HypeAuditor / Influencer Marketing Hub TikTok engagement by follower count, 2023-2024).
-ENGAGEMENT_MEDIAN = dict(DEFAULT_ENGAGEMENT_BY_TIER)
+#: Engagement per view: log-normal around HypeAuditor / Influencer Marketing Hub TikTok engagement by
+#: follower count, 2023-2024 (the project's defaults before issue 9). Kept as they were so that the
+#: bundled examples regenerate byte for byte; the scenario defaults (scenarios/defaults.py) are now
+#: flat 7.5% per view with comments 1% of interactions (issue 9's field test).
+ENGAGEMENT_MEDIAN = {"nano": 0.090, "micro": 0.075, "mid": 0.062, "macro": 0.053, "mega": 0.045}
 ENGAGEMENT_SIGMA = 0.40  # assumption: creators within a tier differ by about +-50%
 ENGAGEMENT_RANGE = (0.005, 0.30)
 #: Likes/comments/shares split: Dirichlet around the project default split with this
 #: concentration (assumption; gives likes 0.84-0.92 for most creators).
-INTERACTION_SPLIT = dict(DEFAULT_INTERACTION_SPLIT)
+INTERACTION_SPLIT = {"likes": 0.88, "comments": 0.05, "shares": 0.07}  # pre-issue-9 default; see above
 INTERACTION_CONCENTRATION = 150.0
 #: Share of rows whose export has no shares count (shares_rate left blank). Assumption:
 #: several export tools report likes and comments only.
@@ -66,6 +69,9 @@ CPM_RANGE_USD = (3.0, 35.0)
 #: Nobody posts for less (IMH's nano floor). It lifts the CPM of the few tiny-view nano
 #: creators above CPM_RANGE_USD, as happens in real pools.
 MIN_PRICE_USD = 5.0
+#: Peak memory per generated creator (row dicts of cell text, the CSV text, then reading the pool back
+#: to summarise it): measured 4.5 KB (100,000 creators: 476 MB peak); checked before generating.
+BYTES_PER_CREATOR = 5 * 1024
 #: Chance a creator charges a one-off agency/management fee, by tier, and its size as a share
 #: of one post's price. Assumption: talent managers commonly take 10-20% commission and larger
 #: creators are more often represented.
@@ -209,6 +215,8 @@ def _check_args(n, seed) -> None:
         raise ScenarioError(f"generate: the number of creators must be a whole number >= 1, not {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ScenarioError(f"generate: the seed must be a whole number >= 0, not {seed!r}")
+    check_memory(int(n) * BYTES_PER_CREATOR, f"generating {int(n):,} creators", "generate fewer creators "
+                 "(--creators); several smaller pools with different seeds can be concatenated")
 
 
 def _followers(rng, tiers: np.ndarray) -> np.ndarray:
@@ -450,23 +458,30 @@ def scenario_toml(rows: Sequence[Mapping[str, str]], seed: int, *, name: str, cu
     return "\n".join(lines) + "\n"
 
 
+#: The files ``write_example`` writes into its folder.
+EXAMPLE_FILES = ("scenario.toml", "creators.csv")
+
+
 def write_example(out_dir: str | Path, n: int, seed: int, *,
                   locations: Mapping[str, float] | Sequence[str] = DEFAULT_LOCATIONS, currency: str = "USD",
-                  fx_rate: float | None = None, niche: str = "beauty", name: str | None = None) -> tuple[Path, Path]:
+                  fx_rate: float | None = None, niche: str = "beauty", name: str | None = None,
+                  force: bool = False) -> tuple[Path, Path]:
     """Generate a pool of ``n`` creators and a scenario; write ``creators.csv`` and ``scenario.toml``
-    into ``out_dir`` (created if needed; existing files are overwritten). Returns their paths."""
-    rows = generate_pool(n, seed, locations=locations, currency=currency, fx_rate=fx_rate)
-    toml = scenario_toml(rows, seed, name=name or f"synthetic-{n}-seed{seed}", currency=currency,
-                         locations=locations, niche=niche)
+    into ``out_dir`` (created if needed). Existing files there are replaced only when reachmix wrote
+    them (unchanged since) or with ``force``; each is replaced atomically. Returns their paths."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ScenarioError(f"{out}: is a file, not a directory; give --out a directory")
+    check_out_dir(out, EXAMPLE_FILES, force=force)  # before the work: a refusal costs nothing
+    rows = generate_pool(n, seed, locations=locations, currency=currency, fx_rate=fx_rate)
+    toml = scenario_toml(rows, seed, name=name or f"synthetic-{n}-seed{seed}", currency=currency,
+                         locations=locations, niche=niche)
     scenario_path, pool_path = out / "scenario.toml", out / "creators.csv"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        pool_path.write_bytes(pool_csv(rows).encode("utf-8"))
-        scenario_path.write_bytes(toml.encode("utf-8"))
     except OSError as exc:
         raise ScenarioError(f"{out}: cannot write the example there ({exc.strerror or exc}); "
                             "choose a writable directory") from None
+    atomic_write_bytes(pool_path, pool_csv(rows).encode("utf-8"), what="the pool")
+    atomic_write_bytes(scenario_path, toml.encode("utf-8"), what="the scenario")
     return scenario_path, pool_path

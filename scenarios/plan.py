@@ -12,15 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import PlanError, did_you_mean
+from .files import read_text
 from .pool import CreatorPool
+from .plan_summary import SELECTION_COLUMNS, PlanSummary, selection_rows, summarise
 from .pool_csv import MAX_POSTS_LIMIT
 
 STATUSES = ("optimal", "feasible", "infeasible", "time_limit")
+
+
+if TYPE_CHECKING:  # the reach model imports the scenario, which does not need plans
+    from .scenario import Scenario
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +63,24 @@ class Plan:
         """(row, handle, posts) of every hired creator, in pool order."""
         return [(int(i), pool.handles[i], int(self.posts[i])) for i in np.flatnonzero(self.posts)]
 
+    def __repr__(self) -> str:
+        # Short: the generated repr printed the whole posts array (one number per creator).
+        gap = "" if self.gap is None else f", gap {100 * self.gap:.3g}%"
+        return (f"Plan({self.strategy}, {self.status}, {int(np.count_nonzero(self.posts)):,} creators, "
+                f"{int(self.posts.sum()):,} posts{gap})")
+
+    def summary(self, scenario: "Scenario") -> "PlanSummary":
+        """Spend, reach, impressions, engagements, status and gap of this plan in ``scenario``
+        (scored by the reach model; status ``infeasible`` when the plan breaks a rule)."""
+        return summarise(scenario, self)
+
+    def to_frame(self, scenario: "Scenario"):
+        """One row per hired creator (handle, tier, posts, cost, target impressions, followers,
+        avg views, target match) as a pandas DataFrame (``pip install 'reachmix[frame]'``)."""
+        from .frames import data_frame
+
+        return data_frame(selection_rows(scenario, self), SELECTION_COLUMNS)
+
 
 def plan_from_json(source: str | Path | Mapping[str, Any], pool: CreatorPool) -> Plan:
     """Read a PLAN_JSON (path or parsed object) against ``pool``."""
@@ -64,18 +88,17 @@ def plan_from_json(source: str | Path | Mapping[str, Any], pool: CreatorPool) ->
     if isinstance(source, Mapping):
         doc = source
     else:
+        # Only regular files within the memory budget: a FIFO or /dev/zero is a one-line error.
+        text = read_text(source, PlanError, what="plan file", directory="give the plan .json file",
+                         save_as="the plan")
         try:
-            doc = json.loads(Path(source).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlanError(f"{where}: plan file not found; check the path") from None
+            doc = json.loads(text)
         except RecursionError:
             raise PlanError(f"{where}: not valid JSON (nested too deeply); "
                             "give a JSON object with a selection list") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except json.JSONDecodeError as exc:
             raise PlanError(f"{where}: not valid JSON ({str(exc).splitlines()[0]}); "
                             "give a JSON object with a selection list") from None
-        except OSError as exc:
-            raise PlanError(f"{where}: cannot read the plan ({exc.strerror})") from None
     if not isinstance(doc, Mapping) or not isinstance(doc.get("selection"), list):
         raise PlanError(f'{where}: needs a "selection" list of {{"handle", "posts"}} objects')
     index = pool.index_of()

@@ -19,12 +19,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 
 from scenarios import Scenario
+from scenarios.limits import check_memory
 
 from . import assumptions
 from .engine import ChunkResult, run_chunk
 from .errors import SimulationError
-from .metrics import STORED
-from .result import SimulationResult, summarise
+from .metrics import REPORTED, STORED
+from .result import BATCH_ELEMENTS, SimulationResult, summarise
 from .schedule import Prepared, prepare
 
 Progress = Callable[[int, int], None]
@@ -50,6 +51,40 @@ def chunk_runs(prep: Prepared, chunk_size: int | None) -> int:
     return math.ceil(chunk_size / block) * block
 
 
+#: Bytes per run-day that live until the end: the stored float32 series (4 x len(STORED)) plus the
+#: weekly roll-up's float64 temporaries (about days / 7 values per run, ~4 copies while sorting).
+BYTES_PER_RUN_DAY = 4 * len(STORED) + 5
+#: Bytes per reported value of the result (a Python float in a list, then its JSON text).
+BYTES_PER_RESULT_VALUE = 100
+
+
+def memory_estimate(runs: int, days: int, jobs: int = 1) -> int:
+    """Bytes a simulation of ``runs`` x ``days`` needs at its peak, counted before any work starts:
+    the stored per-run series and block sums, the chunks in flight (one per worker, at least one
+    block of runs each, held twice while placed), the statistics' temporaries and the result."""
+    block = assumptions.BLOCK_RUNS
+    stored = BYTES_PER_RUN_DAY * runs * days + math.ceil(runs / block) * len(STORED) * days * 8
+    chunk = max(assumptions.CHUNK_BYTES, min(runs, block) * 4 * len(STORED) * days) * 2 * max(1, jobs)
+    stats = 8 * 4 * BATCH_ELEMENTS + 4 * len(REPORTED) * runs
+    result = BYTES_PER_RESULT_VALUE * days * len(REPORTED) * (len(assumptions.PERCENTILES) + 1) * 2
+    return int(stored + chunk + stats + result + 8 * days)
+
+
+def check_budget(scenario: Scenario, *, runs: int | None = None, days: int | None = None, jobs: int = 1) -> None:
+    """Refuse (``ResourceLimitError``) a simulation whose ``memory_estimate`` exceeds the memory limit,
+    naming where runs and days come from; callers run it before any work (``simulate`` does too)."""
+    settings = scenario.simulation
+    n_runs = _positive_int("runs", settings.runs if runs is None else runs)
+    n_days = _positive_int("days", settings.days if days is None else days)
+    from_file = [name for name, given in (("runs", runs), ("days", days)) if given is None]
+    where = f" in {scenario.path}" if scenario.path else ""
+    size = f"{n_runs:,} runs x {n_days:,} days" + (f" ([simulation] {' and '.join(from_file)}{where})"
+                                                    if from_file else "")
+    check_memory(memory_estimate(n_runs, n_days, jobs), f"simulating {size}",
+                 "lower the runs (--runs) or the days; the percentiles need every run's daily values "
+                 f"({BYTES_PER_RUN_DAY} bytes per run-day), so chunking does not reduce this")
+
+
 def _work(args) -> ChunkResult:
     return run_chunk(*args)
 
@@ -67,12 +102,14 @@ def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | 
     e.g. a Dask ``Client``) runs the chunks instead of local processes, with the same results.
     """
     settings = scenario.simulation
+    given_runs, given_days = runs, days
     runs = _positive_int("runs", settings.runs if runs is None else runs)
     days = _positive_int("days", settings.days if days is None else days)
     seed = _positive_int("seed", settings.seed if seed is None else seed, low=0)
     jobs = _positive_int("jobs", jobs)
     if chunk_size is not None:
         chunk_size = _positive_int("chunk_size", chunk_size)
+    check_budget(scenario, runs=given_runs, days=given_days, jobs=1 if executor is not None else jobs)
     prep = prepare(scenario, posts, days)
 
     block = assumptions.BLOCK_RUNS

@@ -29,6 +29,14 @@ total = 100000
 """
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _reachmix_state_dir(tmp_path_factory):
+    """Keep the registry of files reachmix wrote (scenarios/files.py) out of the user's home."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REACHMIX_STATE_DIR", str(tmp_path_factory.mktemp("reachmix-state")))
+        yield
+
+
 @pytest.fixture
 def write_scenario(tmp_path):
     """``write_scenario(toml=..., csv=..., csv_name=..., toml_name=...) -> Path`` of the TOML.

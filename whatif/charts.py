@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from scenarios.errors import ReachmixError, one_line
+from scenarios.files import OutputError, atomic_write_bytes
 from scenarios.tiers import TIER_NAMES
 
 FORMATS = ("png", "svg")
@@ -91,10 +92,10 @@ def _output(fig: Figure, path: str | Path | None, fmt: str | None) -> bytes | st
             fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
     data = buf.getvalue()
     if path is not None:
-        try:
-            Path(path).write_bytes(data)
-        except OSError as exc:
-            raise ChartError(f"{path}: cannot write the chart ({exc.strerror}); check the folder exists") from None
+        try:  # atomically: a reader sees the old chart or the new one, never a part
+            atomic_write_bytes(path, data, what="the chart")
+        except OutputError as exc:
+            raise ChartError(str(exc)) from None
     return data.decode("utf-8") if kind == "svg" else data
 
 

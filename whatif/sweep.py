@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.errors import ScenarioError
+from scenarios.limits import check_memory
 from scenarios.numbers import parse_number
 
 from .compare import evaluate_row
@@ -21,6 +22,9 @@ from .parallel import run_tasks
 
 #: A range may not expand to more points than this (a typo like 0:1e9:1 must not hang the machine).
 MAX_POINTS = 10_000
+#: Memory per grid point, held until the sweep ends: its task, its result row (about 25 values) and
+#: its share of the rendered output; checked against the memory limit before the sweep starts.
+BYTES_PER_POINT = 8 * 1024
 
 
 def parse_set(spec: str) -> tuple[str, list[Any]]:
@@ -69,7 +73,8 @@ def _value(text: str) -> Any:
 
 def sweep(path: str | Path, sets: Sequence[str], *, strategy: str = "milp", simulate: bool = False,
           options: Mapping[str, Any] | None = None, jobs: int = 1, dask: str | None = None,
-          progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+          progress: Callable[[int, int], None] | None = None,
+          calibration: str | Path | None = None, read_options=None) -> list[dict[str, Any]]:
     """One row per grid point (the product of every ``--set``), in grid order."""
     if not sets:
         raise ScenarioError("sweep needs at least one --set KEY=VALUES")
@@ -77,8 +82,14 @@ def sweep(path: str | Path, sets: Sequence[str], *, strategy: str = "milp", simu
     keys = [k for k, _ in axes]
     if len(set(keys)) != len(keys):
         raise ScenarioError("the same key is given to --set twice; give each key once")
+    points = math.prod(len(values) for _, values in axes)
+    check_memory(points * BYTES_PER_POINT, f"the sweep grid of {' x '.join(f'{len(v):,}' for _, v in axes)} = "
+                 f"{points:,} points", "use fewer or coarser --set values (a larger STEP) or split the sweep "
+                 "into several runs")
     grid = list(itertools.product(*(values for _, values in axes)))
-    tasks = [(str(path), dict(zip(keys, point)), strategy, dict(options or {}), simulate) for point in grid]
+    cal = None if calibration is None else str(calibration)
+    tasks = [(str(path), dict(zip(keys, point)), strategy, dict(options or {}), simulate, cal, read_options)
+             for point in grid]
     rows = run_tasks(evaluate_row, tasks, jobs=jobs, dask=dask, progress=progress)
     for row, point in zip(rows, grid):
         row["parameters"] = dict(zip(keys, point))
