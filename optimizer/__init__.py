@@ -12,7 +12,7 @@ import inspect
 from scenarios import Plan, Scenario
 
 from . import infeasibility
-from .base import Strategy, StrategyError, get_strategy, register, strategy_names
+from .base import Strategy, StrategyError, get_strategy, register, resolve_strategy, strategy_names
 from .baselines import LowestCpmStrategy, RandomStrategy, TopEngagementStrategy, TopFollowersStrategy
 from .frontier import engagement_frontier, frontier, min_budget_for_reach
 from .greedy import GreedyEnumStrategy, GreedyStrategy
@@ -52,5 +52,5 @@ def optimize(scenario: Scenario, strategy: str | Strategy = "milp", *, gap: floa
 __all__ = [
     "GreedyEnumStrategy", "GreedyStrategy", "LowestCpmStrategy", "MilpStrategy", "Problem", "RandomStrategy",
     "Strategy", "StrategyError", "TopEngagementStrategy", "TopFollowersStrategy", "engagement_frontier",
-    "frontier", "get_strategy", "min_budget_for_reach", "optimize", "register", "strategy_names",
+    "frontier", "get_strategy", "min_budget_for_reach", "optimize", "register", "resolve_strategy", "strategy_names",
 ]

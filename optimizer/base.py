@@ -24,6 +24,8 @@ class StrategyError(ReachmixError):
 
 @runtime_checkable
 class Strategy(Protocol):
+    """Anything with a ``name`` and ``select(scenario) -> Plan``; constructors only store settings."""
+
     name: str
 
     def select(self, scenario: Scenario) -> Plan:
@@ -40,6 +42,7 @@ def register(name: str, factory: Callable[..., Strategy]) -> None:
 
 
 def strategy_names() -> tuple[str, ...]:
+    """The registered strategy names, in registration order (``milp`` first)."""
     return tuple(_REGISTRY)
 
 
@@ -57,33 +60,100 @@ def _import_user_module(module_name: str):
             sys.path.remove(cwd)
 
 
-def get_strategy(name: str, **params: Any) -> Strategy:
-    """Instantiate a registered strategy, or ``package.module:ClassName``.
+def _check_spec(name: str) -> tuple[str, str]:
+    """Split ``package.module:ClassName``, refusing what cannot be one before importing anything."""
+    module_name, _, attr = name.partition(":")
+    where = f'strategy "{name}"'
+    if name != name.strip() or any(c.isspace() for c in name):
+        raise StrategyError(f"{where}: a strategy name has no spaces; write package.module:ClassName")
+    if not module_name:
+        raise StrategyError(f"{where}: the module before \":\" is missing; write package.module:ClassName")
+    if not attr:
+        raise StrategyError(f"{where}: the class name after \":\" is missing; write package.module:ClassName")
+    if ":" in attr:
+        raise StrategyError(f'{where}: more than one ":"; write package.module:ClassName')
+    if module_name.startswith("."):
+        raise StrategyError(f"{where}: relative module names are not allowed; write the full dotted name, "
+                            "package.module:ClassName")
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise StrategyError(f"{where}: {module_name} is not a dotted module name; write package.module:ClassName")
+    if not attr.isidentifier():
+        raise StrategyError(f"{where}: {attr} is not a class name; write package.module:ClassName")
+    return module_name, attr
 
-    ``params`` not accepted by the strategy's constructor are ignored, so that one call site can
-    pass ``gap``, ``seed`` and ``time_limit`` to whichever strategy the user picked.
+
+def _has_name(cls: type) -> bool:
+    """``name`` as a class attribute or a declared field (a dataclass field with or without default)."""
+    return hasattr(cls, "name") or any("name" in getattr(k, "__annotations__", {}) for k in cls.__mro__)
+
+
+def resolve_strategy(name: str) -> Callable[..., Strategy]:
+    """The class (or registered factory) for a strategy name, without constructing anything.
+
+    For ``package.module:ClassName`` the module is imported (also from the working folder) and
+    the attribute must be a class with a ``name`` and a callable ``select``: nothing else is
+    ever called, so ``os:abort`` is refused, not run.
     """
+    if not isinstance(name, str):
+        raise StrategyError(f"strategy {name!r} must be a name such as milp or package.module:ClassName")
     if name in _REGISTRY:
-        factory = _REGISTRY[name]
-    elif ":" in name:
-        module_name, _, attr = name.partition(":")
-        try:
-            module = _import_user_module(module_name)
-        except ImportError as exc:
-            raise StrategyError(f'strategy "{name}": cannot import module {module_name} ({exc}); '
-                                "check the name and that the package is installed") from None
-        factory = getattr(module, attr, None)
-        if factory is None:
-            raise StrategyError(f'strategy "{name}": module {module_name} has no {attr}'
-                                f"{did_you_mean(attr, dir(module))}")
-    else:
+        return _REGISTRY[name]
+    if ":" not in name:
         raise StrategyError(f'unknown strategy "{name}"{did_you_mean(name, _REGISTRY)}; use one of '
                             f'{", ".join(_REGISTRY)} or package.module:ClassName')
+    module_name, attr = _check_spec(name)
+    try:
+        module = _import_user_module(module_name)
+    except ImportError as exc:
+        raise StrategyError(f'strategy "{name}": cannot import module {module_name} ({exc}); '
+                            "check the name and that the package is installed") from None
+    except (Exception, SystemExit) as exc:  # the user's module failed while importing: say so, no traceback
+        raise StrategyError(f'strategy "{name}": importing module {module_name} failed '
+                            f"({type(exc).__name__}: {exc}); fix the module") from None
+    factory = getattr(module, attr, None)
+    if factory is None:
+        raise StrategyError(f'strategy "{name}": module {module_name} has no {attr}'
+                            f"{did_you_mean(attr, dir(module))}")
+    if not inspect.isclass(factory):
+        kind = type(factory).__name__.replace("_", " ")
+        raise StrategyError(f'strategy "{name}": {module_name}.{attr} is not a strategy class (it is a {kind}); '
+                            "give a class with a name attribute and a select(scenario) method")
+    missing = [what for what, ok in (("a name attribute", _has_name(factory)),
+                                     ("a select(scenario) method", callable(getattr(factory, "select", None))))
+               if not ok]
+    if missing:
+        raise StrategyError(f'strategy "{name}": {module_name}.{attr} is not a strategy class (it lacks '
+                            f'{" and ".join(missing)})')
+    return factory
+
+
+#: Settings one call site passes to whichever strategy the user picked (the CLI's --gap, --seed...):
+#: dropped, not refused, when the chosen strategy has no such setting (greedy has no gap).
+COMMON_SETTINGS = frozenset({"gap", "time_limit", "solver", "seed"})
+
+
+def get_strategy(name: str, **params: Any) -> Strategy:
+    """Instantiate a registered strategy, or ``package.module:ClassName``, with ``params``.
+
+    The ``COMMON_SETTINGS`` (``gap``, ``time_limit``, ``solver``, ``seed``) are ignored by a
+    strategy that does not take them, so that one call site can pass them to whichever strategy
+    the user picked; any other setting the strategy does not take is a ``StrategyError`` with a
+    "did you mean" (``gapp=0.5`` must not leave the gap at its default unnoticed).
+    """
+    factory = resolve_strategy(name)
     try:
         accepted = inspect.signature(factory).parameters
-        if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-            params = {k: v for k, v in params.items() if k in accepted and k != "name"}
     except (TypeError, ValueError):
+        accepted = None
+    if accepted is not None and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        known = [k for k, p in accepted.items()
+                 if k != "name" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        for key in params:
+            if key not in known and key not in COMMON_SETTINGS:
+                takes = f"it takes {', '.join(known)}" if known else "it takes no settings"
+                raise StrategyError(f'strategy "{name}": unknown setting {key}{did_you_mean(key, known)}; {takes}')
+        params = {k: v for k, v in params.items() if k in known}
+    elif accepted is None:
         params = {}
     strategy = factory(**params)
     if not isinstance(strategy, Strategy):
