@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from .cells import fold_name
+
 #: Age buckets in the order of the pool's ``age_*`` columns (TikTok's own ad-audience buckets).
 AGE_BUCKETS: tuple[str, ...] = ("13-17", "18-24", "25-34", "35-44", "45-54", "55+")
 #: Pool column of each age bucket.
@@ -30,8 +32,9 @@ DIMENSIONS: tuple[str, ...] = ("age", "gender", "locations")
 
 
 def normalise_tag(tag: str) -> str:
-    """Tags compare without ``#`` and case: ``#SkinCare`` == ``skincare``."""
-    return tag.strip().lstrip("#").strip().casefold()
+    """Tags compare without ``#``, case and Unicode form: ``#SkinCare`` == ``skincare``, and
+    Turkish capitals fold like their small letters (``#İstanbul`` == ``istanbul``; see ``fold_name``)."""
+    return fold_name(tag.strip().lstrip("#").strip())
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,27 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .audience import AGE_BUCKETS, GENDERS
+from .cells import fold_name
+
+
+class HandleIndex(dict):
+    """``handle -> row`` that falls back to ``cells.fold_name`` for a handle not spelt as in the pool."""
+
+    def __init__(self, handles) -> None:
+        super().__init__((h, i) for i, h in enumerate(handles))
+        self._folded = {fold_name(h): i for i, h in enumerate(handles)}
+
+    def __missing__(self, key):
+        row = self._folded.get(fold_name(key)) if isinstance(key, str) else None
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or (isinstance(key, str) and fold_name(key) in self._folded)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
 
 
 def _readonly(a: np.ndarray | None) -> np.ndarray | None:
@@ -23,6 +44,11 @@ def _readonly(a: np.ndarray | None) -> np.ndarray | None:
 
 @dataclass(frozen=True, eq=False)
 class CreatorPool:
+    """The candidate creators: one read-only NumPy array per attribute, one row per creator.
+
+    Read one with ``scenarios.read_pool`` / ``parse_pool`` (or a scenario), or build it from arrays.
+    """
+
     handles: tuple[str, ...]
     followers: np.ndarray
     price: np.ndarray
@@ -57,12 +83,22 @@ class CreatorPool:
     views_sigma: np.ndarray | None = None
     #: How many past videos ``avg_views`` and ``views_sigma`` were estimated from (column ``videos``).
     videos: np.ndarray | None = None
+    #: True where ``avg_views`` was blank and filled from followers (``view_model.default_views``):
+    #: such a creator's posts get the follower curve's wider spread in the simulator.
+    views_from_followers: np.ndarray | None = None
+    #: What the reader noticed but accepted (unused columns that look like known ones, with the
+    #: ``--map`` that would use them; rates above 1), one line each, for the CLI to print.
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
                 object.__setattr__(self, f.name, _readonly(value))
+
+    def __repr__(self) -> str:
+        # Short on purpose: the generated repr printed every column (322,862 characters for 5,000 creators).
+        return f"CreatorPool({self.size:,} creators from {self.source})"
 
     def __len__(self) -> int:
         return len(self.handles)
@@ -78,9 +114,13 @@ class CreatorPool:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.followers > 0, self.engagement_rate * self.avg_views / self.followers, 0.0)
 
-    def index_of(self) -> dict[str, int]:
-        """Map handle -> row (handles are unique; the loader checks)."""
-        return {h: i for i, h in enumerate(self.handles)}
+    def index_of(self) -> "HandleIndex":
+        """Map handle -> row (handles are unique after folding; the reader checks).
+
+        A handle written in another case or Unicode form (``@AYSE.MAKEUP``, NFD ``@ayşe``) finds
+        its creator too: plans and rules are typed by people, pools exported by machines.
+        """
+        return HandleIndex(self.handles)
 
     def dimension_shares(self, dimension: str) -> tuple[tuple[str, ...], np.ndarray] | None:
         """(value names, shares of shape (n, k)) of one dimension, or ``None`` without columns."""

@@ -1,25 +1,27 @@
-"""Reading a creator pool from CSV (contract section 2).
+"""Reading a creator pool (contract section 2) from CSV, JSON or JSON Lines.
 
-Every bad cell raises ``PoolError`` naming the file, the row (the file's line number, header = 1)
-and the column, and saying how to fix it.
+The file is read by ``scenarios.table`` (delimiter sniffing, encodings, column mapping and
+aliases) and parsed column by column, vectorised (``scenarios.cells``). Every bad cell is
+reported at once in one ``PoolError`` (up to 20, then a count), each with the file's row (its line
+number, header = 1) and the column, and how to fix it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .audience import AGE_COLUMNS, GENDERS, normalise_tag
+from .cells import NUMBER_HINT, CellProblem, ColumnError, fold_name, parse_numbers
 from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
-from .errors import PoolError, did_you_mean
-from .files import read_text
-from .numbers import parse_number
+from .errors import PoolError
 from .pool import CreatorPool
+from .table import ALIASES, MAX_LISTED, ReadOptions, Table, parse_table, raise_problems, read_table
 from .tiers import Tiers
 from .view_model import default_views
 
@@ -35,19 +37,35 @@ OPTIONAL = (
     "tags",
     *AGE_COLUMNS,
     *GENDERS,
+    # Written by ``reachmix ingest``: the creator's own log-views sigma, how many videos it was
+    # estimated from, and the latest post (read for completeness; not used by the model).
+    "views_sigma",
+    "videos",
+    "last_posted_at",
 )
+KNOWN = REQUIRED + OPTIONAL
+#: Columns ``loc_<Name>`` hold the audience share in location <Name>.
+LOCATION_PREFIX = "loc_"
 #: Shares are fractions; a group summing within this range was written in percent.
 PERCENT_SUM_RANGE = (50.0, 150.0)
 SHARE_TOLERANCE = 0.02
 #: Most posts one creator may sell; larger values are typos (and would overflow the int64 column).
 MAX_POSTS_LIMIT = 10_000
+#: A rate column "looks like percents" when more than this share of its filled cells lies in (1, 100].
+PERCENT_COLUMN_SHARE = 0.5
+#: A rate per view above this is impossible even for a viral post (and is not a percent either).
+MAX_RATE = 100.0
 
 
 @dataclass(frozen=True)
 class PoolOptions:
     """What the scenario tells the reader (defaults for blank cells and the rate basis)."""
 
-    view_rate: float = 0.25
+    view_rate: float | Mapping[str, float] | None = 0.25
+    #: ``{"scale", "exponent"}`` of the follower curve (None = the sourced default) and the model in
+    #: force ("curve"/"rate"; None = "rate" when view_rate is given); see scenarios/view_model.py.
+    view_curve: Mapping[str, float] | None = None
+    view_model: str | None = None
     engagement_basis: str = "views"
     default_max_posts: int = 3
     tiers: Tiers = Tiers()
@@ -55,127 +73,266 @@ class PoolOptions:
     interaction_split: Mapping[str, float] = field(default_factory=lambda: DEFAULT_INTERACTION_SPLIT)
 
 
+def _read_options(read_options: ReadOptions | None) -> ReadOptions:
+    return read_options if read_options is not None else ReadOptions()
+
+
+_TABLE_ARGS = dict(required=REQUIRED, known=KNOWN, aliases=ALIASES, error=PoolError, what="pool",
+                   row_name="creator", prefixes=(LOCATION_PREFIX,))
+
+
+def read_pool(path: str | Path, options: PoolOptions = PoolOptions(),
+              read_options: ReadOptions | None = None) -> CreatorPool:
+    """Read and validate a creator pool (CSV, JSON or JSON Lines)."""
+    read_options = _read_options(read_options)
+    table = read_table(path, options=read_options, fix_path="check [pool] file in the scenario",
+                       directory="point [pool] file at the CSV", **_TABLE_ARGS)
+    return _build(table, options, read_options, consume=True)
+
+
+def parse_pool(text: str | bytes, source: str, options: PoolOptions = PoolOptions(),
+               read_options: ReadOptions | None = None) -> CreatorPool:
+    """``read_pool`` of a file's content already in memory (``source`` names it in messages)."""
+    read_options = _read_options(read_options)
+    table = parse_table(text, source, options=read_options, **_TABLE_ARGS)
+    return _build(table, options, read_options, consume=True)
+
+
 class _Cells:
-    """Parses one column's cells, naming file, row and column in every error."""
+    """Parses whole columns of a ``Table``, collecting every bad cell (``problems``) instead of
+    stopping at the first."""
 
-    def __init__(self, source: str, rows: Sequence[tuple[int, list[str]]], columns: dict[str, int]):
-        self.source, self.rows, self.columns = source, rows, columns
+    def __init__(self, table: Table, decimal: str | None = None, consume: bool = False):
+        self.table, self.source, self.n, self.decimal = table, table.source, len(table), decimal
+        self.columns = dict(table.columns)
+        self.present = frozenset(table.columns)
+        self.consume = consume and isinstance(table.columns, dict)
+        self.problems: dict[str, list[CellProblem]] = {}
+        self.warnings: list[str] = list(table.warnings)
 
-    def err(self, line: int, column: str, why: str) -> PoolError:
-        return PoolError(f"{self.source}, row {line}, column {column}: {why}")
+    def add(self, column: str, rows, whys) -> None:
+        found = self.problems.setdefault(column, [])
+        found.extend(CellProblem(int(r), w) for r, w in zip(rows, whys))
 
-    def raw(self, column: str) -> list[str]:
-        j = self.columns[column]
-        return [cells[j].strip() for _, cells in self.rows]
+    def raw(self, column: str) -> pa.ChunkedArray:
+        return self.columns[column]
+
+    def done(self, column: str) -> None:
+        """With ``consume``, drop a column's text once every cell of it is checked (frees memory)."""
+        if self.consume:
+            self.columns.pop(column, None)
+            self.table.columns.pop(column, None)
+
+    def texts(self, column: str, rows: np.ndarray) -> list[str]:
+        return self.columns[column].take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+
+    def flag(self, column: str, mask: np.ndarray, why) -> None:
+        """Report the cells of ``mask``; ``why(text, value_index)`` builds the message of the first
+        ``MAX_LISTED`` (the others are only counted, so a column of a million bad cells stays cheap)."""
+        rows = np.flatnonzero(mask)
+        if not rows.size:
+            return
+        shown = rows[:MAX_LISTED]
+        texts = self.texts(column, shown) if column in self.columns else [""] * shown.size
+        whys = [why(text, int(r)) for text, r in zip(texts, shown)]
+        whys += ["(not shown)"] * (rows.size - shown.size)
+        self.add(column, rows, whys)
 
     def numbers(self, column: str, *, blank: float = np.nan, minimum: float | None = 0.0,
                 strict: bool = False, integer: bool = False, fix: str = "",
                 maximum: float | None = None) -> np.ndarray:
-        """Parse a numeric column; blanks become ``blank`` (NaN = 'use the default')."""
-        if column not in self.columns:
-            return np.full(len(self.rows), blank)
-        out = np.empty(len(self.rows))
-        j = self.columns[column]
-        for k, (line, cells) in enumerate(self.rows):
-            text = cells[j].strip()
-            if not text:
-                if column in REQUIRED:
-                    raise self.err(line, column, f"is blank; {fix or 'write a number'}")
-                out[k] = blank
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                try:
-                    value = parse_number(text)
-                except ValueError as exc:
-                    raise self.err(line, column, f"{exc}; {fix or 'write a number such as 2500, 13.9K or 1.4M'}") from None
-            if not np.isfinite(value):
-                raise self.err(line, column, f'"{text}" is not a finite number')
-            if minimum is not None and (value < minimum or (strict and value == minimum)):
+        """Parse a numeric column; blanks become ``blank`` (NaN = 'use the default'); bad cells are
+        collected and read as NaN."""
+        if column not in self.present:
+            # Read-only and zero bytes: a 5M-row pool without the column must not pay 40 MB for NaNs.
+            return np.broadcast_to(np.float64(blank), (self.n,))
+        try:
+            values, problems = parse_numbers(self.columns[column], decimal=self.decimal)
+        except ColumnError as exc:
+            raise PoolError(f"{self.source}, column {self.table.label(column)}: {exc} "
+                            "(--decimal comma or --decimal dot, or [pool] decimal in the scenario)") from None
+        values = np.array(values, dtype=float)
+        bad = np.zeros(self.n, dtype=bool)
+        if problems:
+            rows = np.array([p.row for p in problems], dtype=np.int64)
+            bad[rows] = True
+            self.add(column, rows, [_with_fix(p.why, fix) for p in problems])
+        blanks = np.isnan(values) & ~bad
+        if column in REQUIRED:
+            self.flag(column, blanks, lambda t, r: f"is blank; {fix or 'write a number'}")
+        ok = ~np.isnan(values) & ~bad
+        with np.errstate(invalid="ignore"):
+            if minimum is not None:
+                low = ok & ((values < minimum) | ((values == minimum) if strict else False))
                 op = ">" if strict else ">="
-                raise self.err(line, column, f"{text} is not allowed; it must be {op} {minimum:g}")
-            if maximum is not None and value > maximum:
-                raise self.err(line, column, f"{text} is too large; it must be <= {maximum:g}")
-            if integer and value != int(value):
-                raise self.err(line, column, f"{text} is not a whole number")
-            out[k] = value
-        return out
+                self.flag(column, low, lambda t, r: f"{t} is not allowed; it must be {op} {minimum:g}")
+                ok &= ~low
+            if maximum is not None:
+                high = ok & (values > maximum)
+                self.flag(column, high, lambda t, r: f"{t} is too large; it must be <= {maximum:g}")
+                ok &= ~high
+            if integer:
+                frac = ok & (values != np.floor(values))
+                self.flag(column, frac, lambda t, r: f"{t} is not a whole number")
+                ok &= ~frac
+        values[~ok] = np.nan
+        self.done(column)
+        return np.where(blanks, blank, values)
 
 
-def read_pool(path: str | Path, options: PoolOptions = PoolOptions()) -> CreatorPool:
-    """Read and validate a creator-pool CSV."""
-    path = Path(path)
-    text = read_text(path, PoolError, what="pool file", fix_path="check [pool] file in the scenario",
-                     directory="point [pool] file at the CSV", save_as="the CSV")
-    return parse_pool(text, str(path), options)
+def _with_fix(why: str, fix: str) -> str:
+    """The parser's reason with this column's own fix ("write the follower count, e.g. 13.9K")."""
+    head = why.split("; ", 1)[0]
+    if fix and head.endswith("is not a number"):
+        return f"{head}; {fix}"
+    if head.endswith("is not a number") and head == why:
+        return f"{head}; {NUMBER_HINT}"
+    return why
 
 
-def parse_pool(text: str, source: str, options: PoolOptions = PoolOptions()) -> CreatorPool:
-    if "\x00" in text:
-        raise PoolError(f"{source}: contains NUL bytes; this is not a CSV text file")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            raise PoolError(f"{source}: the file is empty; it needs a header row with handle,followers,price")
-        columns: dict[str, int] = {}
-        original: dict[str, str] = {}
-        for j, name in enumerate(header):
-            key = name.strip().lower()
-            if not key:
-                continue
-            if key in columns:
-                raise PoolError(f'{source}, row 1: column "{name.strip()}" appears twice; keep one')
-            columns[key] = j
-            original[key] = name.strip()
-        for col in REQUIRED:
-            if col not in columns:
-                raise PoolError(
-                    f'{source}, row 1: required column "{col}" is missing'
-                    f"{did_you_mean(col, columns)}; the header needs handle,followers,price"
-                )
-        rows: list[tuple[int, list[str]]] = []
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            line = reader.line_num
-            if len(cells) != len(header):
-                raise PoolError(
-                    f"{source}, row {line}: has {len(cells)} cells but the header has {len(header)}; "
-                    "quote cells that contain commas"
-                )
-            rows.append((line, cells))
-    except csv.Error as exc:
-        raise PoolError(f"{source}, row {reader.line_num}: malformed CSV ({exc}); check the quotes") from None
-    if not rows:
-        raise PoolError(f"{source}: the pool is empty; add one row per creator below the header")
-    return _build(source, rows, columns, original, options)
+def pool_from_table(table: Table, options: PoolOptions = PoolOptions(),
+                    read_options: ReadOptions | None = None) -> CreatorPool:
+    """Validate a pool ``Table`` and build the ``CreatorPool`` (every bad cell reported at once)."""
+    return _build(table, options, _read_options(read_options))
 
 
-def _build(source, rows, columns, original, options: PoolOptions) -> CreatorPool:
-    cells = _Cells(source, rows, columns)
-    lines = [line for line, _ in rows]
+def _handles(cells: _Cells) -> None:
+    """Handles as written (stripped); blank ones and ones that fold alike (case, Unicode form,
+    Turkish i) are bad cells naming both rows."""
+    col = cells.raw("handle")
+    blank = ~np.asarray(pc.not_equal(col, "").to_numpy(zero_copy_only=False), dtype=bool)
+    cells.flag("handle", blank, lambda t, r: "is blank; every creator needs a unique handle")
+    ascii_only = pc.all(pc.string_is_ascii(col)).as_py() in (True, None)
+    if ascii_only:
+        folded = pc.ascii_lower(col).combine_chunks()  # fold_name of ASCII text is lower-casing
+    else:
+        folded = pa.array([fold_name(h) for h in col.to_pylist()], type=pa.string())
+    later = _repeats(folded, blank)
+    if later:
+        shown = later[:MAX_LISTED]
+        texts = cells.texts("handle", [r for r, _ in shown] + [f for _, f in shown])
+        whys = []
+        for k, (r, f) in enumerate(shown):
+            h, first = texts[k], texts[len(shown) + k]
+            alike = "" if h == first else f' as "{first}"'
+            whys.append(f'"{h}" already appears in row {cells.table.lines[f]}{alike}; handles must be unique')
+        whys += ["(not shown)"] * (len(later) - len(shown))
+        cells.add("handle", [r for r, _ in later], whys)
 
-    handles = cells.raw("handle")
-    seen: dict[str, int] = {}
-    for line, h in zip(lines, handles):
-        if not h:
-            raise cells.err(line, "handle", "is blank; every creator needs a unique handle")
-        if h in seen:
-            raise cells.err(line, "handle", f'"{h}" already appears in row {seen[h]}; handles must be unique')
-        seen[h] = line
 
+def _repeats(values: pa.Array, skip: np.ndarray) -> list[tuple[int, int]]:
+    """(row, first row with the same value) for every repeated value, rows in order.
+
+    Vectorised for millions of rows: an FNV-1a hash of each value's bytes (first 64) and length,
+    one sort of the hashes, and an exact comparison only among rows whose hashes collide.
+    """
+    n = len(values)
+    if n < 2:
+        return []
+    offsets_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    bufs = values.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=offsets_type)[values.offset:values.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    if data.size == 0:
+        data = np.zeros(1, np.uint8)
+    lengths = np.diff(offsets)
+    h = np.full(n, 0xCBF29CE484222325, dtype=np.uint64) ^ lengths.astype(np.uint64)
+    prime = np.uint64(0x100000001B3)
+    start = offsets[:-1]
+    idx = np.empty(n, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for j in range(int(min(lengths.max(initial=0), 64))):
+            np.add(start, j, out=idx)
+            np.minimum(idx, data.size - 1, out=idx)
+            byte = data[idx]
+            byte[lengths <= j] = 0
+            h ^= byte
+            h *= prime
+    h[skip] = np.arange(int(skip.sum()), dtype=np.uint64)  # blanks are reported on their own
+    check = np.sort(h)
+    if not (check[1:] == check[:-1]).any():
+        return []  # the usual case: every hash differs, so every value does
+    del check
+    order = np.argsort(h, kind="stable")
+    sorted_h = h[order]
+    same = np.flatnonzero(sorted_h[1:] == sorted_h[:-1])
+    rows = np.unique(np.concatenate((order[same], order[same + 1])))
+    rows = rows[~skip[rows]]
+    first: dict[str, int] = {}
+    out = []
+    for r, text in zip(rows.tolist(), values.take(pa.array(rows)).to_pylist()):
+        if text in first:
+            out.append((r, first[text]))
+        else:
+            first[text] = r
+    return out
+
+
+def _tags(cells: _Cells) -> tuple[frozenset[str], ...]:
+    empty: frozenset[str] = frozenset()
+    if "tags" not in cells.present:
+        return (empty,) * cells.n
+    encoded = pc.dictionary_encode(cells.raw("tags")).combine_chunks()
+    sets = [frozenset(t for t in (normalise_tag(x) for x in raw.split(";")) if t) or empty
+            for raw in encoded.dictionary.to_pylist()]
+    return tuple(sets[i] for i in encoded.indices.to_numpy(zero_copy_only=False))
+
+
+def _build(table: Table, options: PoolOptions, read_options: ReadOptions, consume: bool = False) -> CreatorPool:
+    """``consume``: the table is ours (read_pool, parse_pool) and its text columns are dropped as soon
+    as every cell is checked, so that a large pool's text is not held while its model is computed."""
+    cells = _Cells(table, read_options.decimal, consume)
+    source, n = table.source, len(table)
+    lines = table.lines
+
+    # Phase 1: every cell, every problem collected.
+    _handles(cells)
     followers = cells.numbers("followers", integer=True, fix="write the follower count, e.g. 13.9K")
     price = cells.numbers("price", minimum=0.0, strict=True, fix="write the price of one post")
-    tier = options.tiers.classify(followers)
-    avg_views = cells.numbers("avg_views")
-    avg_views = np.where(np.isnan(avg_views), default_views(followers, tier, options), avg_views)
+    given_views = cells.numbers("avg_views")
     max_posts = cells.numbers("max_posts", integer=True, maximum=MAX_POSTS_LIMIT)
-    max_posts = np.where(np.isnan(max_posts), options.default_max_posts, max_posts).astype(np.int64)
-    fee = np.nan_to_num(cells.numbers("fee"), nan=0.0)
+    fee = np.nan_to_num(cells.numbers("fee"), nan=0.0) if "fee" in cells.present else np.zeros(n)
+    views_sigma = cells.numbers("views_sigma") if "views_sigma" in cells.present else None
+    videos = cells.numbers("videos", integer=True) if "videos" in cells.present else None
+    given_er = _rate(cells, "engagement_rate")
+    given = {kind: _rate(cells, f"{kind}_rate") for kind in ("likes", "comments", "shares")}
+    loc_cols = [c for c in table.headers if c.startswith(LOCATION_PREFIX) and len(c) > len(LOCATION_PREFIX)]
+    groups = {
+        "age": [c for c in AGE_COLUMNS],
+        "gender": list(GENDERS),
+        "location": loc_cols,
+    }
+    present = {name: [c for c in group if c in cells.present] for name, group in groups.items()}
+    if present["age"] and len(present["age"]) < len(AGE_COLUMNS):
+        missing = [c for c in AGE_COLUMNS if c not in cells.present]
+        raise PoolError(f"{source}, row 1: has {present['age'][0]} but not {', '.join(missing)}; "
+                        "give all six age columns or none")
+    shares = {name: np.column_stack([cells.numbers(c) if c in cells.present else np.zeros(n) for c in group])
+              for name, group in groups.items() if present[name]}
+    raise_problems(table, cells.problems, PoolError)
 
-    given_er = _rate(cells, "engagement_rate", lines)
+    # Phase 2: rows across columns (share groups), every row at once.
+    group_problems: dict[str, list[CellProblem]] = {}
+    age = _share_group(shares.get("age"), groups["age"], group_problems, must_sum_to_one=True)
+    gender = _share_group(shares.get("gender"), groups["gender"], group_problems, must_sum_to_one=False)
+    locations = _share_group(shares.get("location"), loc_cols, group_problems, must_sum_to_one=False)
+    raise_problems(table, group_problems, PoolError)
+    location_names = tuple(table.headers[c].strip()[len(LOCATION_PREFIX):] for c in loc_cols)
+    tags = _tags(cells)
+    if cells.consume:
+        for column in list(cells.columns):
+            if column != "handle":
+                cells.done(column)
+        pa.default_memory_pool().release_unused()  # hand the text's memory back before the handles' strings
+    handles = tuple(cells.raw("handle").to_numpy(zero_copy_only=False))
+    cells.done("handle")
+
+    # The model: defaults for blank cells (scenarios/view_model.py, docs/assumptions.md).
+    tier = options.tiers.classify(followers)
+    avg_views = given_views
+    avg_views = np.where(np.isnan(avg_views), default_views(followers, tier, options), avg_views)
+    max_posts = np.where(np.isnan(max_posts), options.default_max_posts, max_posts).astype(np.int64)
+
     engagement = given_er
     if options.engagement_basis == "followers":
         # Per follower -> per view, so that every later formula uses one basis.
@@ -183,7 +340,6 @@ def _build(source, rows, columns, original, options: PoolOptions) -> CreatorPool
             engagement = np.where(avg_views > 0, engagement * followers / avg_views, 0.0)
     tier_default = np.array([options.engagement_by_tier.get(n, np.nan) for n in options.tiers.names])
     engagement = np.where(np.isnan(engagement), tier_default[tier], engagement)
-    given = {kind: _rate(cells, f"{kind}_rate", lines) for kind in ("likes", "comments", "shares")}
     split = {
         kind: np.where(np.isnan(rate), engagement * options.interaction_split[kind], rate)
         for kind, rate in given.items()
@@ -192,18 +348,8 @@ def _build(source, rows, columns, original, options: PoolOptions) -> CreatorPool
     all_given = ~np.isnan(given["likes"]) & ~np.isnan(given["comments"]) & ~np.isnan(given["shares"])
     engagement = np.where(all_given & np.isnan(given_er), split["likes"] + split["comments"] + split["shares"], engagement)
 
-    tags = tuple(
-        frozenset(t for t in (normalise_tag(x) for x in raw.split(";")) if t)
-        for raw in (cells.raw("tags") if "tags" in columns else [""] * len(rows))
-    )
-    age = _share_group(cells, [c for c in AGE_COLUMNS], columns, lines, must_sum_to_one=True)
-    gender = _share_group(cells, list(GENDERS), columns, lines, must_sum_to_one=False)
-    loc_cols = [c for c in columns if c.startswith("loc_") and len(c) > 4]
-    location_names = tuple(original[c][4:] for c in loc_cols)
-    locations = _share_group(cells, loc_cols, columns, lines, must_sum_to_one=False) if loc_cols else None
-
     return CreatorPool(
-        handles=tuple(handles),
+        handles=handles,
         followers=followers,
         price=price,
         avg_views=avg_views,
@@ -220,49 +366,79 @@ def _build(source, rows, columns, original, options: PoolOptions) -> CreatorPool
         locations=locations,
         source=source,
         engagement_basis=options.engagement_basis,
+        views_sigma=views_sigma,
+        videos=videos,
+        views_from_followers=np.isnan(given_views),
+        warnings=tuple(cells.warnings),
     )
 
 
-def _rate(cells: _Cells, column: str, lines: list[int]) -> np.ndarray:
+def _rate(cells: _Cells, column: str) -> np.ndarray:
+    """A rate column. Percents are recognised per COLUMN (most filled cells in (1, 100]), never per
+    cell: a real rate above 1 (more shares than views) in a column of fractions is accepted, with a
+    warning that names it."""
     values = cells.numbers(column)
-    bad = np.flatnonzero(values > 1.0)
-    if bad.size:
-        k = int(bad[0])
-        raise cells.err(lines[k], column, f"{values[k]:g} looks like a percent; write it as a fraction "
-                        f"({values[k] / 100:g})")
-    return values
+    filled = ~np.isnan(values)
+    if not filled.any():
+        return values
+    above = filled & (values > 1.0)
+    looks_percent = (above & (values <= 100.0)).sum() > PERCENT_COLUMN_SHARE * filled.sum()
+    if looks_percent:
+        cells.flag(column, above, lambda t, r: f"{values[r]:g} looks like a percent; write it as a fraction "
+                                               f"({values[r] / 100:g})")
+        return np.where(above, np.nan, values)
+    absurd = above & (values > MAX_RATE)
+    cells.flag(column, absurd, lambda t, r: f"{values[r]:g} is not a rate (more than {MAX_RATE:g} per view); "
+                                            "write a fraction such as 0.05")
+    kept = np.flatnonzero(above & ~absurd)
+    if kept.size:
+        first = int(kept[0])
+        cells.warnings.append(
+            f"{cells.source}: column {cells.table.label(column)} is above 1 in {kept.size} row(s) (e.g. row "
+            f"{cells.table.lines[first]}: {values[first]:g}); read as more interactions than views, since the "
+            "rest of the column is fractions; check those rows")
+    return np.where(absurd, np.nan, values)
 
 
-def _share_group(cells: _Cells, group: list[str], columns, lines, *, must_sum_to_one: bool) -> np.ndarray | None:
-    present = [c for c in group if c in columns]
-    if not present:
+def _share_group(shares: np.ndarray | None, group: list[str], problems: dict[str, list[CellProblem]], *,
+                 must_sum_to_one: bool) -> np.ndarray | None:
+    if shares is None:
         return None
-    missing = [c for c in group if c not in columns]
-    if missing and must_sum_to_one:
-        raise PoolError(f"{cells.source}, row 1: has {present[0]} but not {', '.join(missing)}; "
-                        "give all six age columns or none")
-    shares = np.column_stack([cells.numbers(c) if c in columns else np.zeros(len(lines)) for c in group])
+    key = f"{group[0]}..{group[-1]}"
+    label = _group_name(group)
     blank = np.isnan(shares)
     all_blank = blank.all(axis=1)
     partly = blank.any(axis=1) & ~all_blank
-    if partly.any():
-        k = int(np.flatnonzero(partly)[0])
+    found: list[CellProblem] = []
+    for k in np.flatnonzero(partly)[:MAX_LISTED]:
         col = group[int(np.flatnonzero(blank[k])[0])]
-        raise cells.err(lines[k], col, f"is blank while other {_group_name(group)} columns are filled; "
-                        "fill it (0 is fine) or leave the whole group blank")
-    sums = np.where(all_blank, np.nan, np.nansum(shares, axis=1))
-    label = _group_name(group)
-    for k in np.flatnonzero(~all_blank):
-        s = sums[k]
-        if PERCENT_SUM_RANGE[0] <= s <= PERCENT_SUM_RANGE[1] or (shares[k] > 1.0).any():
-            raise PoolError(f"{cells.source}, row {lines[k]}, columns {group[0]}..{group[-1]}: the {label} shares "
-                            f"sum to {s:g}, which looks like percents; write fractions (divide by 100)")
-        if must_sum_to_one and abs(s - 1.0) > SHARE_TOLERANCE:
-            raise PoolError(f"{cells.source}, row {lines[k]}, columns {group[0]}..{group[-1]}: the {label} shares "
-                            f"sum to {s:.4g}; they must sum to 1 (+-{SHARE_TOLERANCE})")
-        if not must_sum_to_one and s > 1.0 + SHARE_TOLERANCE:
-            raise PoolError(f"{cells.source}, row {lines[k]}, columns {group[0]}..{group[-1]}: the {label} shares "
-                            f"sum to {s:.4g}; they may not exceed 1 (the rest is other)")
+        problems.setdefault(col, []).append(CellProblem(
+            int(k), f"is blank while other {label} columns are filled; fill it (0 is fine) or leave the whole "
+                    "group blank"))
+    check = ~all_blank & ~partly
+    sums = np.where(check, np.nansum(shares, axis=1), np.nan)
+    with np.errstate(invalid="ignore"):
+        percent = check & (((sums >= PERCENT_SUM_RANGE[0]) & (sums <= PERCENT_SUM_RANGE[1]))
+                           | (np.nan_to_num(shares, nan=0.0) > 1.0).any(axis=1))
+        if must_sum_to_one:
+            off = check & ~percent & (np.abs(sums - 1.0) > SHARE_TOLERANCE)
+            rule = f"they must sum to 1 (+-{SHARE_TOLERANCE})"
+        else:
+            off = check & ~percent & (sums > 1.0 + SHARE_TOLERANCE)
+            rule = "they may not exceed 1 (the rest is other)"
+    bad_rows = np.flatnonzero(percent | off)
+    for k in bad_rows[:MAX_LISTED].tolist():
+        if percent[k]:
+            why = f"the {label} shares sum to {sums[k]:g}, which looks like percents; write fractions (divide by 100)"
+        else:
+            why = f"the {label} shares sum to {sums[k]:.4g}; {rule}"
+        found.append(CellProblem(k, why))
+    found += [CellProblem(k, "(not shown)") for k in bad_rows[MAX_LISTED:].tolist()]
+    if found:
+        problems.setdefault(key, []).extend(found)
+    if problems:
+        return None
+    shares = shares.copy()
     if all_blank.any():
         # A creator without demographics is given the pool's mean profile (documented assumption):
         # neither zero (which would hide them) nor a guess towards the target.

@@ -33,8 +33,9 @@ def test_pool_fields_and_defaults_for_blank_cells(write_scenario):
     # "45.5K" and "1.4M" are numbers; "5,000" is quoted with a thousands separator.
     np.testing.assert_array_equal(pool.followers, [120_000, 45_500, 1_400_000])
     np.testing.assert_array_equal(pool.price, [5_000, 1_500, 25_000])
-    # Blank avg_views = followers * model.view_rate (default 0.25).
-    np.testing.assert_array_equal(pool.avg_views, [40_000, 45_500 * 0.25, 300_000])
+    # Blank avg_views without a view_rate: the sourced follower curve 68 x followers^0.74 (issue 9; the
+    # contract's followers * view_rate still holds whenever view_rate is given, see below).
+    np.testing.assert_allclose(pool.avg_views, [40_000, 68.0 * 45_500 ** 0.74, 300_000], rtol=1e-12)
     np.testing.assert_allclose(pool.engagement_rate, [0.06, 0.05, 0.04])
     # Blank max_posts = constraints.max_posts (default 3); blank fee = 0; "1,000" quoted.
     np.testing.assert_array_equal(pool.max_posts, [2, 3, 4])
@@ -60,7 +61,8 @@ def test_scenario_defaults_for_omitted_keys(write_scenario):
     assert sc.path == path
     assert sc.constraints == Constraints()
     assert sc.constraints.max_posts == 3
-    assert sc.model == ModelParams(repeat_decay=0.7, interest_floor=0.25, view_rate=0.25)
+    assert sc.model == ModelParams(repeat_decay=0.7, interest_floor=0.25, view_rate=None, view_curve=None)
+    assert sc.model.views_from == "curve"
     assert sc.simulation == SimulationSettings()
     assert sc.tiers == Tiers()
     assert sc.objective.name == "target_reach"
