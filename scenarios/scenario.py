@@ -7,12 +7,14 @@ scenario's TOML overrides any of them (see ``scenarios.loader``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Real
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from .audience import TargetAudience
+from .errors import ScenarioError
 from .pool import CreatorPool
 from .tiers import Tiers
 
@@ -80,8 +82,19 @@ class ModelParams:
     repeat_decay: float = 0.7
     #: Interest fit of a creator whose tags miss every target interest.
     interest_floor: float = 0.25
-    #: Default views per post as a share of followers when ``avg_views`` is blank.
-    view_rate: float = 0.25
+    #: Default views per post as a share of followers when ``avg_views`` is blank: one number, or a
+    #: mapping tier -> rate; ``None`` = not given (then the follower curve below is the default).
+    view_rate: float | Mapping[str, float] | None = None
+    #: ``{"scale": s, "exponent": b}``: ``avg_views = s * followers**b`` when ``avg_views`` is blank;
+    #: ``None`` = the sourced default (``scenarios.view_model.DEFAULT_VIEW_CURVE``).
+    view_curve: Mapping[str, float] | None = None
+    #: "curve" or "rate"; ``None`` = "rate" when ``view_rate`` is given, else "curve".
+    view_model: str | None = None
+
+    @property
+    def views_from(self) -> str:
+        """The model in force for blank ``avg_views``: "curve" or "rate"."""
+        return "rate" if self.view_model is None and self.view_rate is not None else (self.view_model or "curve")
 
 
 def _setting(default, *, high=None, low=0.0, low_open=False, doc=""):
@@ -103,6 +116,9 @@ class SimulationSettings:
     start_day: int = _setting(0)
     post_spacing_days: int = _setting(7)
     view_dispersion: float = _setting(1.2, high=5.0)
+    # Sigma of log-views of a post of a creator known only by followers (the follower curve's residual).
+    view_dispersion_followers: float = _setting(1.6, high=5.0, doc="sigma of log-views for a creator known "
+                                                "only by followers")
     post_failure_rate: float = _setting(0.05, high=1.0)
     views_per_share: float = _setting(3.0)
     follow_rate: float = _setting(0.002, high=1.0)
@@ -152,3 +168,46 @@ class Scenario:
     path: Path | None = None
     #: The TOML document as read (after defaults are *not* applied), for dotted-key overrides.
     raw: Mapping[str, Any] = field(default_factory=_frozen, repr=False, compare=False)
+    #: What ``--calibration FILE`` changed: dotted key -> [old, new] (empty without one).
+    calibration: Mapping[str, Any] = field(default_factory=_frozen, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Scenarios built in code (dataclasses.replace(sc, budget=...), optimize(sc, budget=...)) skip
+        # the loader: a negative budget would otherwise surface as a conflict between unrelated rules.
+        budget = self.budget
+        if isinstance(budget, bool) or not isinstance(budget, Real) or not budget >= 0 or budget == float("inf"):
+            shown = repr(budget) if isinstance(budget, bool) or not isinstance(budget, Real) else f"{float(budget):g}"
+            raise ScenarioError(f"{self.path or self.name}: budget.total = {shown} must be a finite number >= 0; "
+                                "give the campaign's budget")
+
+    def __repr__(self) -> str:
+        # The default repr printed every array of the pool (322,862 characters for 5,000 creators).
+        return (f"Scenario({self.name!r}, budget {self.budget:,.0f} {self.currency}, {self.pool.size:,} creators, "
+                f"objective {self.objective.name})")
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], *, pool: Any = None, base_dir: str | Path = ".",
+                  source: str = "<dict>") -> "Scenario":
+        """A scenario from a parsed TOML document (the same keys and checks as a file).
+
+        ``pool``: a ``CreatorPool`` (``scenarios.parse_pool(text, ...)`` or arrays), a pandas or
+        polars data frame, or ``None`` to read ``[pool] file`` relative to ``base_dir``. Every pool
+        setting of ``doc`` (``constraints.max_posts``, ``[model] view_rate``...) applies to it.
+        """
+        from .loader import scenario_from_dict
+
+        if pool is not None and not isinstance(pool, CreatorPool):
+            return cls.from_frame(pool, doc, base_dir=base_dir, source=source)
+        return scenario_from_dict(doc, base_dir=Path(base_dir), source=source, pool=pool)
+
+    @classmethod
+    def from_frame(cls, frame: Any, doc: Mapping[str, Any] | None = None, *, base_dir: str | Path = ".",
+                   source: str = "<frame>") -> "Scenario":
+        """A scenario whose pool is a pandas or polars data frame (one row per creator, the pool CSV's
+        columns) or a mapping of column -> values; ``doc`` is the rest of the scenario (at least
+        ``{"budget": {"total": ...}}``). The frame is read exactly as a CSV file would be."""
+        from .loader import scenario_from_dict
+        from .pool_memory import frame_to_csv, parse_pool
+
+        pool = parse_pool(frame_to_csv(frame), source)
+        return scenario_from_dict(dict(doc or {}), base_dir=Path(base_dir), source=source, pool=pool)

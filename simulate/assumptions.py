@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from scenarios.view_model import FOLLOWER_VIEW_SIGMA
+
 # --- Accumulation curve: share of a video's eventual views reached by a given age -------------
 #: Published points the curve must reproduce (age in days -> share of eventual views).
 #: Sources: Tubular Labs / Dash Hudson TikTok view-velocity analyses (2022-2023) report roughly a
@@ -32,6 +34,12 @@ ACCRUAL_DAYS = 90
 #: gets a fraction of the average, while an occasional hit gets 10x. 1.2 is the middle; tiers may be
 #: overridden with ``view_dispersion_<tier>``. The draw is mean-preserving: exp(sigma Z - sigma^2/2).
 VIEW_DISPERSION = 1.2
+#: Sigma of log-views of a post of a creator known only by its followers (``avg_views`` from the
+#: follower curve, or ``videos`` = 0): the curve's residual spread, within-creator spread plus the
+#: spread of comparable creators' levels. 1.6; sources in ``scenarios/view_model.py``
+#: (``FOLLOWER_VIEW_SIGMA``). A creator with its own ``views_sigma`` and ``videos`` n in the pool
+#: gets ``views_sigma * sqrt(1 + 1/n)`` instead (reachmix field test, issue 9).
+VIEW_DISPERSION_FOLLOWERS = FOLLOWER_VIEW_SIGMA
 
 # --- Failure, cascade, followers (stated assumptions) -------------------------------------------
 #: A bought post that never goes live (creator drops out, video rejected by moderation). Stated
@@ -51,7 +59,7 @@ CHURN_RATE = 0.001
 
 # --- Interactions ---------------------------------------------------------------------------------
 # Likes, comments and shares of a post are Poisson draws around views x the creator's per-view
-# rates (pool columns, or the split in scenarios/defaults.py: likes 88%, comments 5%, shares 7% of
+# rates (pool columns, or the split in scenarios/defaults.py: likes 92%, comments 1%, shares 7% of
 # engagements, i.e. likes far above shares and comments). They accrue along the views' curve.
 
 # --- Engine constants -----------------------------------------------------------------------------
@@ -74,6 +82,7 @@ def defaults_table() -> dict[str, object]:
         "accrual_shape": ACCRUAL_SHAPE,
         "accrual_days": ACCRUAL_DAYS,
         "view_dispersion": VIEW_DISPERSION,
+        "view_dispersion_followers": VIEW_DISPERSION_FOLLOWERS,
         "post_failure_rate": POST_FAILURE_RATE,
         "views_per_share": VIEWS_PER_SHARE,
         "cascade_cap": CASCADE_CAP,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scenarios import PlanError, ReachModel, Scenario, SimulationSettings
+from scenarios.view_model import post_sigma
 
 from .curve import AccumulationCurve
 
@@ -24,7 +25,7 @@ class Prepared:
     day: np.ndarray            # day it goes live
     slot: np.ndarray           # index into slot_days (posts of one day share a slot)
     views: np.ndarray          # V_i: the creator's average views
-    sigma: np.ndarray          # dispersion of log-views (by tier)
+    sigma: np.ndarray          # dispersion of log-views (tier, or the creator's own; view_model.post_sigma)
     price: np.ndarray
     followers: np.ndarray
     likes_rate: np.ndarray
@@ -87,6 +88,9 @@ def prepare(scenario: Scenario, posts, days: int) -> Prepared:
     slot_days, slot = np.unique(day, return_inverse=True)
     sigma_by_tier = tier_dispersion(settings, scenario.tiers.names)
     sigma = sigma_by_tier[model.tier[creator]]  # tier -1 picks the last entry (the base sigma)
+    # Per-creator predictive spread: own views_sigma * sqrt(1 + 1/videos), or the follower curve's
+    # residual spread for a creator known only by followers (scenarios/view_model.py).
+    sigma = post_sigma(pool, creator, sigma, float(settings.view_dispersion_followers))
     views = pool.avg_views[creator].astype(float)
     shares_rate = pool.shares_rate[creator].astype(float)
     vps = float(settings.views_per_share)

@@ -71,7 +71,14 @@ def test_toml_fragment_loads_into_a_scenario(synthetic):
     sc = scenario_from_dict(doc, base_dir=Path("."), source="<calibrated>", pool=make_pool(5))
     assert sc.simulation.accrual_day1_share == pytest.approx(synthetic.curve["day1_share"], abs=1e-4)
     assert sc.simulation.view_dispersion == pytest.approx(synthetic.view_dispersion["all"], abs=1e-3)
-    assert sc.model.view_rate == pytest.approx(synthetic.views_per_follower["all"]["mean"], rel=1e-3)
+    models = synthetic.view_models
+    assert sc.model.view_model == models["chosen"] == synthetic.view_model
+    assert dict(sc.model.view_rate) == pytest.approx(models["rate"]["rates"], rel=1e-3)
+    assert sc.model.view_curve["scale"] == pytest.approx(models["curve"]["scale"], rel=1e-5)
+    assert sc.model.view_curve["exponent"] == pytest.approx(models["curve"]["exponent"], abs=1e-4)
+    assert sc.simulation.view_dispersion_followers == pytest.approx(models[models["chosen"]]["total_sigma"], abs=1e-3)
+    assert frag["model"]["interaction_split"] == synthetic.interactions["split"]
+    assert set(frag) == {"model", "simulation"} and "[model." not in synthetic.to_toml()  # mergeable: no sub-tables
 
 
 def test_bundled_example_warns_with_row_numbers():
