@@ -183,5 +183,6 @@ def bench_table(result: Mapping[str, Any]) -> Table:
                        f"{result['wall_seconds']:.1f} s",
                  best={"ratio_mean": "max", "ratio_worst": "max", "proven_optimal_share": "max",
                        "seconds_median": "min", "seconds_p90": "min"},
+                 percent=("proven_optimal_share", "budget_use_mean"),
                  notes=("ratio = objective / known optimum or best proven upper bound (a certified lower "
                         "bound on quality).",))

@@ -1,7 +1,7 @@
 """Compare scenarios and strategies side by side (``reachmix compare``).
 
 One row per (scenario, strategy): the plan's money, tier mix, reach, impressions, engagements,
-CPM, cost per reached person and proven gap; with ``simulate`` also the Monte Carlo bands and
+``cpm_views`` and ``cpm_target`` (whatif/cpm.py), cost per reached person and proven gap; with ``simulate`` also the Monte Carlo bands and
 each KPI target's probability. Each row is exactly what ``optimize`` (and ``simulate``) give.
 """
 
@@ -15,36 +15,40 @@ from scenarios import InfeasibleError, load_scenario
 
 from .formats import Table
 from .parallel import run_tasks
+from .plausibility import simulation_warnings, unique
 from .results import plan_result
 
 #: The numbers of a row (None when the point's rules conflict).
-ROW_NUMBERS = ("spent", "target_reach", "target_impressions", "engagements", "creators", "cpm", "cost_per_reached",
-               "upper_bound", "gap", "seconds")
+ROW_NUMBERS = ("spent", "target_reach", "target_impressions", "engagements", "creators", "cpm_views", "cpm_target",
+               "cost_per_reached", "upper_bound", "gap", "seconds")
 #: Columns of the comparison table and which way is better.
-BEST = {"target_reach": "max", "target_impressions": "max", "engagements": "max", "cpm": "min",
-        "cost_per_reached": "min", "gap %": "min"}
+BEST = {"target_reach": "max", "target_impressions": "max", "engagements": "max", "cpm_views": "min",
+        "cpm_target": "min", "cost_per_reached": "min", "gap %": "min"}
+#: Columns in money: not comparable (no best mark) between rows of different currencies.
+MONEY = ("budget", "spent", "cpm_views", "cpm_target", "cost_per_reached")
 
 
 def evaluate_row(path: str, overrides: Mapping[str, Any] | None, strategy: str, options: Mapping[str, Any],
-                 simulate: bool) -> dict[str, Any]:
+                 simulate: bool, calibration: str | None = None, read_options=None) -> dict[str, Any]:
     """Optimise (and optionally simulate) one scenario with one strategy: one comparison row.
 
     A top-level function so that process pools and Dask workers can run it.
     """
     import optimizer
 
-    scenario = load_scenario(path, overrides)
+    scenario = load_scenario(path, overrides, calibration=calibration, read_options=read_options)
     try:
         plan = optimizer.optimize(scenario, strategy, **options)
     except InfeasibleError as exc:
         # One point whose rules conflict (say, a budget below the quotas) must not sink the table.
         return {"scenario": scenario.name, "strategy": strategy, "status": "infeasible", "reason": str(exc),
                 "currency": scenario.currency, "budget": float(scenario.budget), "file": str(path),
-                **{key: None for key in ROW_NUMBERS}, "creators_by_tier": {}, "spend_by_tier": {}}
+                **{key: None for key in ROW_NUMBERS}, "creators_by_tier": {}, "spend_by_tier": {}, "warnings": []}
     result = plan_result(scenario, plan)
     row = {key: result[key] for key in ("scenario", "strategy", "status", "currency", "budget",
-                                       "creators_by_tier", "spend_by_tier", *ROW_NUMBERS)}
+                                       "creators_by_tier", "spend_by_tier", *ROW_NUMBERS, "warnings")}
     row["file"] = str(path)
+    row["warnings"] = unique(list(scenario.pool.warnings) + row["warnings"])  # the pool reader's first
     if simulate:
         import simulate as sim
 
@@ -53,20 +57,30 @@ def evaluate_row(path: str, overrides: Mapping[str, Any] | None, strategy: str, 
             for q in ("p5", "p50", "p95"):
                 row[f"sim_{metric}_{q}"] = outcome["totals"][metric][q]
         row["kpi_targets"] = outcome["kpi_targets"]
+        row["warnings"] = unique(row["warnings"] + simulation_warnings(scenario, outcome))
     return row
 
 
 def compare(paths: Sequence[str | Path], strategies: Sequence[str] = ("milp",), *, simulate: bool = False,
             options: Mapping[str, Any] | None = None, jobs: int = 1, dask: str | None = None,
-            progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
-    """Rows for every scenario x strategy, in that order."""
-    tasks = [(str(p), None, s, dict(options or {}), simulate) for p in paths for s in strategies]
+            progress: Callable[[int, int], None] | None = None,
+            calibration: str | Path | None = None, read_options=None) -> list[dict[str, Any]]:
+    """Rows for every scenario x strategy, in that order (``calibration``: merged over each scenario;
+    ``read_options``: a ``scenarios.table.ReadOptions`` for every pool)."""
+    cal = None if calibration is None else str(calibration)
+    tasks = [(str(p), None, s, dict(options or {}), simulate, cal, read_options) for p in paths for s in strategies]
     return run_tasks(evaluate_row, tasks, jobs=jobs, dask=dask, progress=progress)
 
 
 def comparison_table(rows: Sequence[Mapping[str, Any]], title: str = "Comparison") -> Table:
-    columns = ["scenario", "strategy", "status", "budget", "spent", "creators_by_tier", "target_reach",
-               "target_impressions", "engagements", "cpm", "cost_per_reached", "gap %", "seconds"]
+    """The rows as a table. Money is in each scenario's currency: one currency is named in the
+    title; when the scenarios' currencies differ, a ``currency`` column says it on every row and
+    money columns get no best-value mark (amounts in different currencies do not compare)."""
+    currencies = list(dict.fromkeys(str(row.get("currency") or "") for row in rows))
+    mixed = len(currencies) > 1
+    columns = ["scenario", "strategy", "status", *(["currency"] if mixed else []), "budget", "spent",
+               "creators_by_tier", "target_reach", "target_impressions", "engagements", "cpm_views", "cpm_target",
+               "cost_per_reached", "gap %", "seconds"]
     sim_cols = list(dict.fromkeys(k for row in rows for k in row if k.startswith("sim_")))
     columns += sim_cols
     kpi_names = []
@@ -83,8 +97,14 @@ def comparison_table(rows: Sequence[Mapping[str, Any]], title: str = "Comparison
         for k in row.get("kpi_targets", ()):
             values[f"P({k['metric']}>={k['target']:g} by day {k['by_day']})"] = k["probability"]
         table_rows.append(tuple(values.get(c) for c in columns))
-    best = dict(BEST)
+    best = {k: v for k, v in BEST.items() if not (mixed and k in MONEY)}
     best.update({c: "max" for c in sim_cols + kpi_names})
     notes = tuple(f"{row['scenario']} / {row['strategy']}: infeasible: {row['reason']}"
                   for row in rows if row.get("reason"))
-    return Table(columns=tuple(columns), rows=tuple(table_rows), title=title, best=best, notes=notes)
+    notes += ("cpm_views: price per 1,000 views; cpm_target: cost per 1,000 target impressions.",)
+    if mixed:
+        title += " (money in each row's currency; currencies differ)"
+    elif currencies and currencies[0]:
+        title += f" (money in {currencies[0]})"
+    return Table(columns=tuple(columns), rows=tuple(table_rows), title=title, best=best, notes=notes,
+                 percent=tuple(kpi_names))

@@ -2,6 +2,11 @@
 
 Every command's result is a JSON-able dict (the contract's shape) plus one or more ``Table``s
 for the human formats. CSV output neutralises cells a spreadsheet would run as formulas.
+
+Numbers are honest in every format: a small value keeps its significant digits (0.13 never
+prints as 0, 2e-5 as ``0.00002``), large ones get thousands separators, and a column that holds
+a rate (``Table.percent``, or a ``Percent`` cell) prints as a percent with its digits. CSV keeps
+the raw value (full precision, fractions for rates) for spreadsheets.
 """
 
 from __future__ import annotations
@@ -31,6 +36,66 @@ class Table:
     title: str = ""
     best: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: Columns that hold rates or shares (fractions): shown as percents in text and Markdown.
+    percent: tuple[str, ...] = ()
+
+
+class Percent(float):
+    """A fraction that a table shows as a percent (``Percent(0.0213)`` -> ``2.13%``); CSV and JSON
+    see the plain float. For rate cells in a column that also holds other kinds of numbers."""
+
+
+#: Significant digits kept below 1 (and for percents).
+SIGNIFICANT = 4
+PERCENT_SIGNIFICANT = 3
+#: Below this magnitude a number switches to scientific notation (``3.1e-09``).
+SCIENTIFIC_BELOW = 1e-6
+
+
+def format_number(value: float, significant: int = SIGNIFICANT) -> str:
+    """One number as people read it; never a bare 0 for a value that is not zero.
+
+    0 -> ``0``; |x| >= 100 -> thousands separators, no decimals (``1,234,568``); 1 <= |x| < 100
+    -> two decimals (``12.35``); |x| < 1 -> ``significant`` digits, written out (``0.13``,
+    ``0.01235``, ``0.00002``) down to 1e-6, scientific below (``3.1e-09``).
+    """
+    value = float(value)
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
+    magnitude = abs(value)
+    if round(magnitude, 2) >= 100:  # 99.999 is "100", not "100.00"
+        return f"{value:,.0f}"
+    if magnitude >= 1:
+        return f"{value:,.2f}"
+    return _significant(value, significant)
+
+
+def _significant(value: float, significant: int) -> str:
+    """``value`` (0 < |value| < 1000) with ``significant`` digits, trailing zeros dropped."""
+    magnitude = abs(value)
+    if magnitude < SCIENTIFIC_BELOW:
+        mantissa, exponent = f"{value:.{significant - 1}e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
+    decimals = max(0, significant - 1 - math.floor(math.log10(magnitude)))
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_percent(value: float, significant: int = PERCENT_SIGNIFICANT) -> str:
+    """A fraction as a percent with its significant digits: 0.0213 -> ``2.13%``, 0.3 -> ``30%``,
+    0.0013 -> ``0.13%``, 1.16 -> ``116%``, 0 -> ``0%``."""
+    value = 100.0 * float(value)
+    if value == 0:
+        return "0%"
+    if not math.isfinite(value):
+        return f"{value}%"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}%"
+    return _significant(value, significant) + "%"
 
 
 def render(result: Any, tables: Sequence[Table], fmt: str) -> str:
@@ -61,17 +126,12 @@ def format_cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Percent):
+        return format_percent(value)
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if value == 0:
-            return "0"
-        if abs(value) >= 100:
-            return f"{value:,.0f}"
-        if abs(value) >= 1:
-            return f"{value:,.2f}"
-        return f"{value:.4g}"
+        return format_number(value)
     if isinstance(value, dict):
         return " ".join(f"{k}:{format_cell(v)}" for k, v in value.items() if v)
     return " ".join(str(value).split())
@@ -96,10 +156,13 @@ def _best_rows(table: Table) -> dict[int, set[int]]:
 
 def _display_rows(table: Table) -> list[list[str]]:
     marks = _best_rows(table)
+    rates = {j for j, c in enumerate(table.columns) if c in table.percent}
     out = []
     for r, row in enumerate(table.rows):
         cells = []
         for j, value in enumerate(row):
+            if j in rates and isinstance(value, (float, int, np.number)) and not isinstance(value, bool):
+                value = Percent(value)
             text = format_cell(value)
             if r in marks.get(j, ()):
                 text += " *"

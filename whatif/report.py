@@ -20,17 +20,28 @@ from scenarios.briefs import Brief, ContentAngles, briefs_for_plan, load_content
 from scenarios.defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 
 from . import charts
+from .plausibility import plan_warnings, report_warnings
 from .report_html import Html, badge, el, image, join, money, num, page, pct, section, table, value
 
 #: Metrics always charted when simulated (KPI target metrics are added).
 CHARTED = ("views", "target_reach")
+#: Simulated metrics that are fractions (shown as percents).
+RATE_METRICS = ("engagement_rate", "engagement_rate_followers")
+#: Simulated money metrics and their labels (``cpm_views``: see whatif/cpm.py).
+MONEY_LABELS = {"spend": "spend ({cur})", "cpm_views": "cpm_views: price per 1,000 views ({cur})",
+                "cpm": "cpm_views: price per 1,000 views ({cur})",
+                "cost_per_engagement": "cost per engagement ({cur})", "cost_per_follower": "cost per follower ({cur})"}
 #: Order of the simulated totals table; other metrics follow in the simulation's order.
 METRIC_ORDER = ("views", "target_reach", "likes", "comments", "shares", "engagements", "followers_gained", "spend")
 
 MODEL_DOCS = {
     "repeat_decay": "rho: a creator's k-th post counts rho^(k-1) (repeat posts reach mostly the same followers)",
     "interest_floor": "interest fit of a creator whose tags miss every target interest",
-    "view_rate": "views per post as a share of followers when avg_views is blank",
+    "view_rate": "views per post as a share of followers when avg_views is blank (one number or per tier; "
+                 "blank = the follower curve)",
+    "view_curve": "avg_views = scale x followers^exponent when avg_views is blank (blank = scale 68, exponent 0.74, "
+                  "sourced in docs/assumptions.md)",
+    "view_model": "which fills blank avg_views: curve or rate (blank = rate when view_rate is given, else curve)",
 }
 SIMULATION_DOCS = {
     "days": "days simulated",
@@ -39,6 +50,7 @@ SIMULATION_DOCS = {
     "start_day": "day of each creator's first post",
     "post_spacing_days": "days between one creator's posts",
     "view_dispersion": "sigma of log-views per post (0 = every post gets exactly avg_views)",
+    "view_dispersion_followers": "sigma of log-views per post of a creator known only by followers",
     "post_failure_rate": "chance a bought post never goes live",
     "views_per_share": "extra views each share brings (0 = no cascade)",
     "follow_rate": "share of newly reached target people who follow the brand",
@@ -50,26 +62,33 @@ SIMULATION_DOCS = {
     **{f"view_dispersion_{t}": f"sigma of log-views for {t} creators (blank = view_dispersion)"
        for t in ("nano", "micro", "mid", "macro", "mega")},
 }
-ENGAGEMENT_SOURCE = ("HypeAuditor, TikTok engagement rate by follower count (2023-2024); "
-                     "Influencer Marketing Hub, TikTok engagement rates by follower count (2024)")
-SPLIT_SOURCE = "stated assumption (public TikTok datasets show likes 10-30x comments and shares)"
+ENGAGEMENT_SOURCE = ("reachmix field test on a public scrape of ~10,000 TikTok videos by 6,900 creators plus "
+                     "720 creators' timelines, 2025 (issue 9): flat 6-9% of views across tiers; per follower it "
+                     "falls with size (HypeAuditor, Influencer Marketing Hub TikTok benchmarks, 2023-2024) because "
+                     "views per follower do")
+SPLIT_SOURCE = ("comments ~1% of interactions (same field test, issue 9); shares 7% a stated assumption")
 
 
 def render_report(scenario: Scenario, plan: Mapping[str, Any], simulation: Mapping[str, Any] | None = None, *,
                   curve: Sequence[Mapping] | None = None, strategies: Sequence[Mapping] | None = None,
-                  assumptions: Mapping[str, Any] | None = None, angles: ContentAngles | None = None) -> str:
+                  assumptions: Mapping[str, Any] | None = None, angles: ContentAngles | None = None,
+                  warnings: Sequence[str] | None = None) -> str:
     """The report as one HTML document.
 
     ``plan`` is the optimize JSON (contract section 6), ``simulation`` the simulate JSON (or
     ``None``), ``curve`` budget-reach rows, ``strategies`` compare rows, ``assumptions`` the
     simulator's documented defaults (name -> value, or name -> {"value", "source"}), ``angles``
-    a content-angles table (default: the bundled one).
+    a content-angles table (default: the bundled one), ``warnings`` the plausibility warnings to
+    show in a box at the top (default: checked here, see ``whatif.plausibility``).
     """
     model = ReachModel.build(scenario)
     posts = plan_from_json(plan, scenario.pool).posts  # also checks every handle is in the pool
     briefs = briefs_for_plan(scenario, posts, angles if angles is not None else load_content_angles(), model)
+    if warnings is None:
+        warnings = report_warnings(scenario, {"warnings": plan_warnings(scenario, posts, model)}, simulation)
     parts = [
-        _header(scenario, plan, simulation, bool(curve), bool(strategies)),
+        _header(scenario, plan, simulation, bool(curve), bool(strategies), bool(warnings)),
+        *([_warning_box(warnings)] if warnings else []),
         _summary(scenario, plan, model, posts),
         _plan_section(scenario, plan, model),
         _tier_section(scenario, plan),
@@ -89,8 +108,10 @@ def render_report(scenario: Scenario, plan: Mapping[str, Any], simulation: Mappi
 # Header and summary
 
 
-def _header(scenario: Scenario, plan: Mapping, simulation, curve: bool, strategies: bool) -> Html:
-    links = [("summary", "Summary"), ("plan", "Plan"), ("tiers", "Tier mix"), ("kpis", "KPI projections")]
+def _header(scenario: Scenario, plan: Mapping, simulation, curve: bool, strategies: bool,
+            warned: bool = False) -> Html:
+    links = [("warnings", "Warnings")] if warned else []
+    links += [("summary", "Summary"), ("plan", "Plan"), ("tiers", "Tier mix"), ("kpis", "KPI projections")]
     if curve or strategies:
         links.append(("whatif", "What-if"))
     links += [("briefs", "Content briefs"), ("assumptions", "Assumptions")]
@@ -98,6 +119,13 @@ def _header(scenario: Scenario, plan: Mapping, simulation, curve: bool, strategi
            f"{plan.get('objective', scenario.objective.name)}; target audience: {scenario.audience.describe()}")
     return el("header", el("h1", "Campaign report: ", scenario.name), el("p", sub, cls="sub"),
               el("nav", *(el("a", text, href=f"#{a}") for a, text in links)))
+
+
+def _warning_box(warnings: Sequence[str]) -> Html:
+    """The plausibility warnings (escaped like every other text) in a box above the summary."""
+    n = len(warnings)
+    return el("aside", el("h2", f"{n} warning{'s' if n != 1 else ''}: check the input before trusting these numbers"),
+              el("ul", *(el("li", w) for w in warnings)), cls="warnings", id="warnings")
 
 
 def _card(label: str, big: Any, small: Any = "") -> Html:
@@ -115,8 +143,10 @@ def _summary(scenario: Scenario, plan: Mapping, model: ReachModel, posts: np.nda
         _card("Target reach", num(reach), f"{pct(_ratio(reach, scenario.audience.size), 1)} of the target audience"),
         _card("Spent", money(spent, cur), f"{pct(_ratio(spent, budget))} of the {money(budget, cur)} budget"),
         _card("Target impressions", num(plan.get("target_impressions", ev.target_impressions)),
-              f"cost per 1,000: {money(_ratio(1000 * spent, ev.target_impressions), cur)}"),
-        _card("Expected engagements", num(plan.get("engagements", ev.engagements)), f"views: {num(ev.views)}"),
+              f"cpm_target (cost per 1,000 target impressions): "
+              f"{money(_ratio(1000 * spent, ev.target_impressions), cur)}"),
+        _card("Expected engagements", num(plan.get("engagements", ev.engagements)),
+              f"views: {num(ev.views)}; cpm_views (price per 1,000 views): {money(_ratio(1000 * spent, ev.views), cur)}"),
         _card("Creators hired", num(ev.creators), f"{num(ev.posts)} posts"),
         _card("Optimality", str(plan.get("status", "?")),
               "no proven bound" if gap is None else f"gap to proven bound: {pct(gap, 2)}"),
@@ -206,8 +236,8 @@ def _kpi_section(scenario: Scenario, simulation: Mapping | None) -> Html:
     trow = []
     for m in ordered:
         t = totals[m] if isinstance(totals[m], Mapping) else {}
-        fmt = (lambda x: pct(x, 2)) if m == "engagement_rate" else num
-        label = f"spend ({cur})" if m == "spend" else m.replace("_", " ")
+        fmt = (lambda x: pct(x, 2)) if m in RATE_METRICS else num
+        label = MONEY_LABELS[m].format(cur=cur) if m in MONEY_LABELS else m.replace("_", " ")
         trow.append([label, *(fmt(t.get(k)) for k in ("mean", "p5", "p50", "p95"))])
     body.append(table(["Metric", "Mean", "p5", "Median", "p95"], trow, numeric=(1, 2, 3, 4),
                       caption="Campaign totals (end of the simulated period)"))

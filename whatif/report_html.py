@@ -15,6 +15,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .formats import format_number, format_percent
+
 
 class Html(str):
     """A string of markup that is already safe to emit."""
@@ -54,8 +56,13 @@ def _finite(x: Any) -> bool:
 
 
 def num(x: Any, digits: int = 0) -> str:
-    """1234567.8 -> "1,234,568"; missing values show as a dash."""
-    return f"{x:,.{digits}f}" if _finite(x) else "–"
+    """1234567.8 -> "1,234,568", 3.0 -> "3"; a small value keeps its significant digits (0.13 ->
+    "0.13", never "0"; see ``whatif.formats.format_number``); missing values show as a dash."""
+    if not _finite(x):
+        return "–"
+    if digits == 0 and x != round(x) and abs(x) < 100:
+        return format_number(x)
+    return f"{x:,.{digits}f}"
 
 
 def money(x: Any, currency: str) -> str:
@@ -63,10 +70,15 @@ def money(x: Any, currency: str) -> str:
 
 
 def pct(x: Any, digits: int = 0) -> str:
+    """A fraction as a percent with ``digits`` decimals, but never fewer than two significant
+    digits below 10% (0.0213 -> "2.1%", 0.0013 -> "0.13%"; see ``whatif.formats.format_percent``)."""
     if not _finite(x):
         return "–"
-    if 0 < abs(x) < 0.5 * 10 ** -(digits + 2):
-        return "<" + f"{10 ** -digits:g}%"
+    if x != 0 and abs(100 * x) < 10:
+        if digits == 0:
+            return format_percent(x, significant=2)
+        needed = 1 - math.floor(math.log10(abs(100 * x)))  # decimals for two significant digits
+        return f"{100 * x:.{max(digits, needed)}f}%"
     return f"{100 * x:.{digits}f}%"
 
 
@@ -169,6 +181,10 @@ figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 .brief ul { margin: 6px 0; padding-left: 20px; }
 .tags { color: var(--accent); font-weight: 600; overflow-wrap: anywhere; }
 .note { background:#fff7ed; border-left: 4px solid #f59e0b; padding: 8px 12px; margin: 12px 0; }
+.warnings { background:#fef2f2; border:1px solid #fecaca; border-left: 4px solid #dc2626; border-radius: 6px;
+  padding: 8px 14px; margin: 16px 0; }
+.warnings h2 { border: 0; margin: 0 0 4px; font-size: 17px; color:#991b1b; }
+.warnings li { margin: 4px 0; overflow-wrap: anywhere; }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 @media print { body { background:#fff; } main { padding: 0; } section { break-inside: avoid-page; } }
 """

@@ -10,6 +10,9 @@ import numpy as np
 
 from scenarios import Plan, ReachModel, Scenario, violations
 
+from .cpm import per_thousand
+from .plausibility import plan_warnings
+
 
 def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None) -> dict[str, Any]:
     """Score ``plan`` with the reach model and lay it out as the contract's optimize JSON."""
@@ -56,11 +59,15 @@ def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None)
         "posts": ev.posts,
         "creators_by_tier": dict(ev.creators_by_tier),
         "spend_by_tier": dict(ev.spend_by_tier),
-        "cpm": _ratio(ev.cost * 1000.0, ev.target_impressions),
+        # Two CPMs, never a bare "cpm" (whatif/cpm.py): per 1,000 views and per 1,000 target impressions.
+        "cpm_views": per_thousand(ev.cost, ev.views),
+        "cpm_target": per_thousand(ev.cost, ev.target_impressions),
         "cost_per_reached": _ratio(ev.cost, ev.target_reach),
         "violations": broken,
         "stats": _plain(dict(plan.stats)),
         "selection": selection,
+        # Implausible inputs or results, as data (contract: every command's JSON may carry warnings).
+        "warnings": plan_warnings(scenario, plan.posts, model),
     }
 
 
