@@ -9,7 +9,8 @@ from .errors import InfeasibleError, PlanError, PoolError, ReachmixError, Scenar
 from .loader import apply_overrides, load_scenario, scenario_from_dict
 from .plan import Plan, plan_from_json
 from .pool import CreatorPool
-from .pool_csv import PoolOptions, parse_pool, read_pool
+from .pool_csv import PoolOptions, read_pool
+from .pool_memory import parse_pool  # remembers the text: a scenario re-reads it with its settings
 from .reach import Evaluation, ReachModel, exposure_weight, reach_of_impressions
 from .rules import eligible, post_caps, violations
 from .scenario import (

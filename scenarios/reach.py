@@ -9,7 +9,7 @@ target match ``m_i``, per-post impressions ``e_i(s) = V_i f_i a_i(s)`` and cell 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -50,9 +50,9 @@ class Evaluation:
     creators_by_tier: Mapping[str, int]
     spend_by_tier: Mapping[str, float]
     #: Target impressions of each creator's posts, ``w(n_i) * sum_s e_i(s)`` (0 when not hired).
-    creator_target_impressions: np.ndarray
+    creator_target_impressions: np.ndarray = field(repr=False)
     #: Cost of each creator (posts x price + fee when hired).
-    creator_cost: np.ndarray
+    creator_cost: np.ndarray = field(repr=False)
 
     def metrics(self) -> dict[str, float]:
         """The values an ``Objective`` can weigh."""
@@ -82,6 +82,10 @@ class ReachModel:
     tier: np.ndarray
     #: The split used for each restricted dimension (value -> share), for reports.
     splits: Mapping[str, Mapping[str, float]]
+
+    def __repr__(self) -> str:
+        # Short: the generated repr printed the pool and every (n, C) array.
+        return f"ReachModel({self.scenario.name!r}, {self.scenario.pool.size:,} creators, {self.n_cells} target cells)"
 
     @classmethod
     def build(cls, scenario: Scenario) -> "ReachModel":
