@@ -7,15 +7,23 @@ Errors are translated in exactly one place, ``ReachmixGroup.main``: a domain err
 
 from __future__ import annotations
 
+import functools
 import os
+import signal
 import sys
 from pathlib import Path
 
 import click
 
+from cli_options import (  # first of our imports: it also guards Ctrl-C while the others load
+    FRACTION, POSITIVE, SEED, SHARE, STRATEGIES, STRATEGY, WholeNumber, end_startup_interrupt_guard, flatten,
+)
+from cli_options import parallel_options as _parallel_options
 from scenarios.errors import ReachmixError, one_line
+from scenarios.files import OutputError, atomic_write_text, check_output
 from whatif import jobs
 from whatif.formats import FORMATS, render
+from whatif.progress import Progress
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                       help="How to print the result.")
@@ -30,14 +38,40 @@ STRATEGY_HELP = ("milp (default), greedy, greedy-enum, top-followers, top-engage
                  "or package.module:ClassName")
 
 
-class OutputError(ReachmixError):
-    """The result could not be written."""
+CALIBRATION = click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                           metavar="FILE", help="Merge a fitted TOML (reachmix calibrate --toml FILE) over the "
+                                                "scenario; the output lists what it changed.")
+FORCE = click.option("--force", is_flag=True,
+                     help="Replace existing output files that reachmix did not write (or that were edited "
+                          "since). Without it, only files reachmix wrote itself are replaced; an input is never.")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup (temporary files, pools, clusters) runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
 
 
 class ReachmixGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        previous = None
+        try:  # only the main thread may set handlers (CliRunner in a thread, embedding)
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:
+            pass
+        try:
+            self._guarded_main(args, prog_name, complete_var, **extra)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    def _guarded_main(self, args, prog_name, complete_var, **extra):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Terminated:
+            _fail("terminated", 143)
         except ReachmixError as exc:
             _fail(str(exc), exc.exit_code)
         except click.UsageError as exc:
@@ -46,7 +80,9 @@ class ReachmixGroup(click.Group):
             _fail(exc.format_message() + where, 2)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
-        except click.Abort:
+        except click.Abort as exc:  # click turns KeyboardInterrupt (and so SIGTERM) into Abort
+            if isinstance(exc.__cause__, Terminated):
+                _fail("terminated", 143)
             _fail("interrupted", 130)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
@@ -65,214 +101,402 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def emit(output: jobs.Output, fmt: str, path: Path | None) -> None:
+def emit(output: jobs.Output, fmt: str, path: Path | None, force: bool = False) -> None:
     text = render(output.result, output.tables, fmt)
     if path is None:
         click.echo(text, nl=False)
-        return
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write the output ({exc.strerror}); check the folder exists") from None
-    click.echo(f"Wrote {path}", err=True)
+    else:
+        check_output(path, inputs=output.inputs, force=force)  # checked before the work too; again before writing
+        atomic_write_text(path, text)
+        click.echo(f"Wrote {path}", err=True)
+    print_warnings(output.result.get("warnings") if isinstance(output.result, dict) else None)
+
+
+def print_warnings(warnings) -> None:
+    """A result's ``warnings`` (data, see whatif/plausibility.py) as ``Warning: ...`` lines on stderr."""
+    for warning in warnings or ():
+        click.echo(f"Warning: {one_line(str(warning))}", err=True)
+
+
+def _progress() -> Progress:
+    """The invocation's progress reporter (quiet with ``reachmix --quiet``)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(Progress) if ctx is not None else None
+    return found if found is not None else Progress()
 
 
 def progress_printer(label: str):
-    """A ``progress(done, total)`` callback drawing a one-line bar on stderr, if it is a terminal."""
-    if not sys.stderr.isatty():
-        return None
+    """A ``progress(done, total)`` callback on stderr: a bar on a terminal, a line every few
+    seconds when piped, None with --quiet (see whatif/progress.py)."""
+    return _progress().bar(label)
 
-    def progress(done: int, total: int) -> None:
-        width = 30
-        filled = int(width * done / max(total, 1))
-        end = "\n" if done >= total else ""
-        click.echo(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}{end}", err=True, nl=False)
 
-    return progress
+def progress_step(label: str):
+    """A block with start/end lines and the elapsed time on stderr, for steps without a count."""
+    return _progress().step(label)
+
+
+# Solver options, declared once for every command that solves.
+GAP = click.option("--gap", type=FRACTION, default=1e-3, show_default=True,
+                   help="Relative optimality gap the MILP must prove, as a fraction (0.001 = 0.1%).")
+TIME_LIMIT = click.option("--time-limit", type=POSITIVE, default=None, metavar="SECONDS",
+                          help="Stop the MILP after this many seconds and keep the best plan found.")
+SOLVER = click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True,
+                      help="MILP solver.")
+STRATEGY_SEED = click.option("--seed", type=SEED, default=0, show_default=True,
+                             help="Seed for randomised strategies (random).")
 
 
 def _solver_options(f):
-    for option in reversed([
-        click.option("--gap", type=click.FloatRange(0, 1), default=1e-3, show_default=True,
-                     help="Relative optimality gap to prove (milp)."),
-        click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None, help="Seconds (milp)."),
-        click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed for randomised strategies."),
-    ]):
-        f = option(f)
-    return f
+    return GAP(TIME_LIMIT(SOLVER(STRATEGY_SEED(f))))
 
 
-def _parallel_options(f):
-    f = click.option("--dask", default=None, metavar="ADDRESS",
-                     help="Run on a Dask scheduler (tcp://host:8786) or local:N (a local cluster).")(f)
-    f = click.option("--jobs", "n_jobs", type=click.IntRange(1), default=1, show_default=True,
-                     help="Local processes.")(f)
-    return f
+def _pool_reading(f):
+    """How the scenario's pool file is read: --map (repeatable), --delimiter, --encoding, --decimal.
+    The command receives one ``read_options`` (``scenarios.table.ReadOptions``); the scenario's
+    ``[pool.columns]`` and ``[pool] delimiter/encoding/decimal`` apply where these are not given."""
+
+    def check_map(ctx, param, values):
+        for item in values:
+            target, sep, source = str(item).partition("=")
+            if not sep or not target.strip() or not source.strip():
+                raise click.BadParameter(f"{item!r}: write TARGET=SOURCE, e.g. --map avg_views=views or "
+                                         "--map handle=user_name", ctx, param)
+        return values
+
+    @functools.wraps(f)
+    def command(*args, pool_maps, pool_delimiter, pool_encoding, pool_decimal, **kwargs):
+        from scenarios.table import ReadOptions
+
+        mapping = {t.strip().lower(): s.strip() for t, _, s in (m.partition("=") for m in pool_maps)}
+        options = ReadOptions(mapping=mapping, delimiter=pool_delimiter, encoding=pool_encoding, decimal=pool_decimal)
+        return f(*args, read_options=options, **kwargs)
+
+    command = click.option("--decimal", "pool_decimal", type=click.Choice(["dot", "comma", ".", ","]), default=None,
+                           help="Decimal mark of the pool's numbers (default: decided per column).")(command)
+    command = click.option("--encoding", "pool_encoding", default=None, metavar="NAME",
+                           help="The pool file's text encoding (default UTF-8, with or without BOM), "
+                                "e.g. cp1254 or latin-1.")(command)
+    command = click.option("--delimiter", "pool_delimiter", default=None, metavar="CHAR",
+                           help="The pool CSV's delimiter (default: sniffed among , ; and tab).")(command)
+    command = click.option("--map", "pool_maps", multiple=True, metavar="TARGET=SOURCE", callback=check_map,
+                           help="Read the pool's column SOURCE as TARGET (e.g. --map handle=user_name, "
+                                "--map avg_views=views); repeatable; overrides [pool.columns].")(command)
+    return command
 
 
-@click.group(cls=ReachmixGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ReachmixGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Examples:\n\n\b\n  reachmix generate --creators 500 --out demo\n"
+                    "  reachmix optimize demo/scenario.toml --format json --output plan.json")
 @click.version_option(package_name="reachmix")
-def main() -> None:
+@click.option("--quiet", "-q", is_flag=True, envvar="REACHMIX_QUIET", show_envvar=True,
+              help="No progress bars or lines on stderr (results, warnings and errors still print).")
+@click.pass_context
+def main(ctx, quiet) -> None:
     """reachmix: plan TikTok influencer campaigns.
 
     Pick creators and posts that maximise unique reach into a target audience (optimize),
     project the campaign day by day (simulate), and compare scenarios (compare, sweep, report).
+    Progress goes to stderr: a bar on a terminal, a line every few seconds when piped.
     """
+    ctx.obj = Progress(quiet=quiet)
 
 
-@main.command()
+def _examples(*lines: str) -> str:
+    """A command's epilog: its examples, kept on their own lines by click's \\b marker."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@main.command(short_help="Load and check a scenario and its pool; print a summary of the pool.",
+              epilog=_examples("reachmix validate campaign/scenario.toml",
+                               "reachmix validate campaign/scenario.toml --format json"))
 @SCENARIO
 @FORMAT
 @OUTPUT
-def validate(scenario, fmt, output):
+@FORCE
+@_pool_reading
+def validate(scenario, fmt, output, force, read_options):
     """Load and check a scenario and its pool; print a summary of the pool."""
-    emit(jobs.validate(scenario), fmt, output)
+    emit(jobs.validate(scenario, output=output, force=force, read_options=read_options), fmt, output, force)
 
 
-@main.command()
-@click.option("--creators", "-n", type=int, default=1000, show_default=True, help="Pool size.")
-@click.option("--seed", "-s", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write into.")
+@main.command(short_help="Write a synthetic but realistic pool and scenario into a folder.",
+              epilog=_examples("reachmix generate --creators 500 --seed 7 --out demo",
+                               "reachmix optimize demo/scenario.toml"))
+@click.option("--creators", "-n", type=WholeNumber(1), default=1000, show_default=True,
+              help="Pool size (number of creators).")
+@click.option("--seed", "-s", type=SEED, default=0, show_default=True, help="Random seed of the synthetic pool.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder to write scenario.toml and creators.csv into (--out names a folder; --output a file).")
 @FORMAT
 @OUTPUT
-def generate(creators, seed, out_dir, fmt, output):
+@click.option("--force", is_flag=True,
+              help="Replace scenario.toml and creators.csv in --out (and an --output file) even when reachmix "
+                   "did not write them or they were edited since. Without it, only files reachmix wrote are replaced.")
+def generate(creators, seed, out_dir, fmt, output, force):
     """Write a synthetic but realistic pool (creators.csv) and scenario (scenario.toml)."""
-    emit(jobs.generate(creators, seed, out_dir), fmt, output)
+    with progress_step(f"generating {creators:,} creators"):
+        result = jobs.generate(creators, seed, out_dir, output=output, force=force)
+    emit(result, fmt, output, force)
 
 
-@main.command()
+@main.command(short_help="Choose creators and posts that maximise the objective under the budget and rules.",
+              epilog=_examples("reachmix optimize campaign/scenario.toml --budget 250000",
+                               "reachmix optimize campaign/scenario.toml --strategy greedy --format json -o plan.json"))
 @SCENARIO
-@click.option("--strategy", default="milp", show_default=True, help=STRATEGY_HELP)
-@click.option("--budget", type=click.FloatRange(0, min_open=True), default=None, help="Override budget.total.")
+@click.option("--strategy", type=STRATEGY, default="milp", show_default=True, help=STRATEGY_HELP)
+@click.option("--budget", type=POSITIVE, default=None, help="Override budget.total (in the scenario's currency).")
 @_solver_options
-@click.option("--target-reach", type=click.FloatRange(0, min_open=True), default=None,
+@click.option("--target-reach", type=POSITIVE, default=None,
               help="Instead: find the smallest budget that reaches this many target people.")
 @PLOT
 @FORMAT
 @OUTPUT
-def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, plot, fmt, output):
+@FORCE
+@CALIBRATION
+@_pool_reading
+def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, plot, fmt, output, force,
+             calibration, read_options):
     """Choose creators and posts that maximise the objective under the budget and rules."""
-    emit(jobs.optimize(scenario, strategy=strategy, budget=budget, gap=gap, time_limit=time_limit, solver=solver,
-                       seed=seed, target_reach=target_reach, plot=plot), fmt, output)
+    with progress_step(f"optimizing ({strategy})"):
+        result = jobs.optimize(scenario, strategy=strategy, budget=budget, gap=gap, time_limit=time_limit,
+                               solver=solver, seed=seed, target_reach=target_reach, plot=plot, output=output,
+                               force=force, calibration=calibration, read_options=read_options)
+    emit(result, fmt, output, force)
 
 
-@main.command()
+@main.command(short_help="Score a given plan (JSON with a selection of handle/posts) with the reach model.",
+              epilog=_examples("reachmix evaluate campaign/scenario.toml plan.json",
+                               "reachmix evaluate campaign/scenario.toml plan.json --format csv -o scored.csv"))
 @SCENARIO
 @click.argument("plan", type=click.Path(path_type=Path))
 @FORMAT
 @OUTPUT
-def evaluate(scenario, plan, fmt, output):
+@FORCE
+@CALIBRATION
+@_pool_reading
+def evaluate(scenario, plan, fmt, output, force, calibration, read_options):
     """Score a given plan (JSON with a selection of handle/posts) with the reach model."""
-    emit(jobs.evaluate(scenario, plan), fmt, output)
+    emit(jobs.evaluate(scenario, plan, output=output, force=force, calibration=calibration,
+                       read_options=read_options), fmt, output, force)
 
 
-@main.command()
+@main.command(short_help="Trace the budget-reach Pareto frontier (or reach vs engagements).",
+              epilog=_examples("reachmix frontier campaign/scenario.toml --points 8 --plot frontier.png",
+                               "reachmix frontier campaign/scenario.toml --engagements --format csv"))
 @SCENARIO
-@click.option("--points", type=click.IntRange(2, 200), default=10, show_default=True)
-@click.option("--gap", type=click.FloatRange(0, 1), default=1e-3, show_default=True)
-@click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None)
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--points", type=WholeNumber(2, 200), default=10, show_default=True, help="Points on the frontier.")
+@GAP
+@TIME_LIMIT
+@SOLVER
 @click.option("--engagements", is_flag=True, help="Trace reach against engagements at the scenario's budget.")
 @PLOT
 @FORMAT
 @OUTPUT
-def frontier(scenario, points, gap, time_limit, solver, engagements, plot, fmt, output):
+@FORCE
+@CALIBRATION
+@_pool_reading
+def frontier(scenario, points, gap, time_limit, solver, engagements, plot, fmt, output, force, calibration,
+             read_options):
     """Trace the budget-reach Pareto frontier (or reach vs engagements with --engagements)."""
-    emit(jobs.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver,
-                       engagements=engagements, plot=plot), fmt, output)
+    with progress_step(f"tracing {points} frontier points"):
+        result = jobs.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver,
+                               engagements=engagements, plot=plot, output=output, force=force,
+                               calibration=calibration, read_options=read_options)
+    emit(result, fmt, output, force)
 
 
-@main.command()
+@main.command(short_help="Project the campaign day by day with Monte Carlo bands and KPI probabilities.",
+              epilog=_examples("reachmix simulate campaign/scenario.toml --plan plan.json --runs 2000",
+                               "reachmix simulate campaign/scenario.toml --strategy greedy --dask local:2 "
+                               "--plot kpi.png"))
 @SCENARIO
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path), default=None, help="A plan JSON to simulate.")
-@click.option("--strategy", default="milp", show_default=True, help="Without --plan: " + STRATEGY_HELP)
-@click.option("--runs", type=click.IntRange(1), default=None, help="Monte Carlo runs (default: scenario).")
-@click.option("--days", type=click.IntRange(1), default=None, help="Days to project (default: scenario).")
-@click.option("--seed", type=int, default=None, help="Random seed (default: scenario).")
+@click.option("--strategy", type=STRATEGY, default="milp", show_default=True, help="Without --plan: " + STRATEGY_HELP)
+@click.option("--runs", type=WholeNumber(1), default=None, help="Monte Carlo runs (default: the scenario's).")
+@click.option("--days", type=WholeNumber(1), default=None, help="Days to project (default: the scenario's).")
+@click.option("--seed", type=SEED, default=None, help="Random seed (default: the scenario's).")
 @_parallel_options
 @PLOT
 @click.option("--plot-metric", default=None, help="Metric of the --plot chart (default: the first KPI's).")
 @FORMAT
 @OUTPUT
-def simulate(scenario, plan_path, strategy, runs, days, seed, n_jobs, dask, plot, plot_metric, fmt, output):
+@FORCE
+@CALIBRATION
+@_pool_reading
+def simulate(scenario, plan_path, strategy, runs, days, seed, n_jobs, dask, plot, plot_metric, fmt, output, force,
+             calibration, read_options):
     """Project the campaign day by day with Monte Carlo uncertainty bands and KPI probabilities."""
     emit(jobs.simulate(scenario, plan_path=plan_path, strategy=strategy, runs=runs, days=days, seed=seed,
                        jobs=n_jobs, dask=dask, progress=progress_printer("simulating"), plot=plot,
-                       plot_metric=plot_metric), fmt, output)
+                       plot_metric=plot_metric, output=output, force=force, calibration=calibration,
+                       read_options=read_options),
+         fmt, output, force)
 
 
-@main.command()
+@main.command(short_help="Fit the simulator's parameters from past posts (CSV); print fit quality and TOML.",
+              epilog=_examples("reachmix calibrate history.csv",
+                               "reachmix calibrate history.csv --toml calibration.toml --format json -o fit.json"))
 @click.argument("history", type=click.Path(path_type=Path))
 @click.option("--toml", "toml_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the fitted TOML fragment to FILE.")
 @FORMAT
 @OUTPUT
-def calibrate(history, toml_path, fmt, output):
+@FORCE
+def calibrate(history, toml_path, fmt, output, force):
     """Fit the simulator's parameters from past posts (CSV); prints fit quality and a TOML fragment."""
-    emit(jobs.calibrate(history, toml_path=toml_path), fmt, output)
+    emit(jobs.calibrate(history, toml_path=toml_path, output=output, force=force), fmt, output, force)
 
 
-@main.command()
+def _check_video_map(ctx, param, values):
+    for item in values:
+        target, sep, source = str(item).partition("=")
+        if not sep or not target.strip() or not source.strip():
+            raise click.BadParameter(f"{item!r}: write TARGET=SOURCE, e.g. --map views=vid_nview or "
+                                     "--map handle=user_name", ctx, param)
+    return values
+
+
+def _reader_options(f):
+    """How video exports are read (ingest, backtest): --map, --timezone, --date-order, --delimiter,
+    --encoding, --decimal."""
+    for option in reversed([
+        click.option("--map", "maps", multiple=True, metavar="TARGET=SOURCE", callback=_check_video_map,
+                     help="Read column SOURCE as TARGET (handle, followers, video_id, posted_at, observed_at, views, "
+                          "likes, comments, shares, tags); repeatable."),
+        click.option("--timezone", "timezones", multiple=True, metavar="ZONE|COLUMN=ZONE",
+                     help="IANA zone of times written without one (every column, or one column); default UTC."),
+        click.option("--date-order", type=click.Choice(["dmy", "mdy"]), default=None,
+                     help="Day/month order of dates such as 03/04/2025 when a column does not show it."),
+        click.option("--delimiter", default=None, help="Force the CSV delimiter (default: sniffed , ; or tab)."),
+        click.option("--encoding", default=None, help="Text encoding (default UTF-8), e.g. cp1254 or latin-1."),
+        click.option("--decimal", type=click.Choice(["dot", "comma", ".", ","]), default=None,
+                     help="Decimal mark of the numbers (default: decided per column)."),
+    ]):
+        f = option(f)
+    return f
+
+
+@main.command(short_help="Turn video exports into a history, a creator pool and a calibration (--out DIR).",
+              epilog=_examples("reachmix ingest videos.jsonl --timezone posted_at=Europe/Istanbul --out data",
+                               "reachmix ingest export.csv --map views=vid_nview --rate-card rates.csv --out data"))
+@click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_reader_options
+@click.option("--rate-card", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="CSV of the price of one post by tier (tier,price) or by creator (handle,price).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for history.csv, creators.csv and calibration.toml.")
+@FORMAT
+@OUTPUT
+@FORCE
+def ingest(videos, maps, timezones, date_order, delimiter, encoding, decimal, rate_card, out_dir, fmt, output, force):
+    """Read video-level exports (one row per observation of a video; CSV, JSON or JSON Lines) and write
+    OUT/history.csv, OUT/creators.csv (a pool) and OUT/calibration.toml; print what was read."""
+    emit(jobs.ingest(videos, out_dir, maps=maps, timezones=timezones, date_order=date_order, delimiter=delimiter,
+                     encoding=encoding, decimal=decimal, rate_card=rate_card, force=force, output=output),
+         fmt, output, force)
+
+
+@main.command(short_help="Score the forecast bands on held-out creators' real videos.",
+              epilog=_examples("reachmix backtest data/history.csv --train-share 0.7 --seed 1",
+                               "reachmix backtest videos.jsonl --format json --plot calibration.png"))
+@click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_reader_options
+@click.option("--train-share", type=SHARE, default=0.7, show_default=True,
+              help="Share of the creators the fit is made on; the rest are the test side.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the creator split.")
+@PLOT
+@FORMAT
+@OUTPUT
+@FORCE
+def backtest(videos, maps, timezones, date_order, delimiter, encoding, decimal, train_share, seed, plot, fmt, output,
+             force):
+    """Split creators into train and test, calibrate on train, and report how often real views fall
+    inside the predicted bands (from the creator's other videos, and from followers only)."""
+    emit(jobs.backtest(videos, maps=maps, timezones=timezones, date_order=date_order, delimiter=delimiter,
+                       encoding=encoding, decimal=decimal, train_share=train_share, seed=seed, plot=plot,
+                       output=output, force=force),
+         fmt, output, force)
+
+
+@main.command(short_help="Compare scenarios and strategies side by side (best value of each column marked *).",
+              epilog=_examples("reachmix compare campaign/scenario.toml --strategy milp,greedy,top-followers",
+                               "reachmix compare a.toml b.toml --strategy milp --strategy random --simulate"))
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--strategy", "strategies", default="milp", show_default=True,
-              help="Comma-separated strategies, e.g. milp,greedy,top-followers.")
+@click.option("--strategy", "strategies", type=STRATEGIES, multiple=True, default=["milp"], show_default=True,
+              callback=flatten, help="Strategies to compare: comma-separated and/or repeated, e.g. milp,greedy.")
 @SIMULATE
 @_solver_options
 @_parallel_options
 @PLOT
 @FORMAT
 @OUTPUT
-def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output):
+@FORCE
+@CALIBRATION
+@_pool_reading
+def compare(scenarios, strategies, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output,
+            force, calibration, read_options):
     """Compare scenarios and strategies side by side (best value of each column marked *)."""
-    names = [s.strip() for s in strategies.split(",") if s.strip()]
-    emit(jobs.compare(scenarios, strategies=names, simulate=with_simulation, gap=gap, time_limit=time_limit,
+    emit(jobs.compare(scenarios, strategies=list(strategies), simulate=with_simulation, gap=gap, time_limit=time_limit,
                       solver=solver, seed=seed, jobs=n_jobs, dask=dask, progress=progress_printer("comparing"),
-                      plot=plot),
-         fmt, output)
+                      plot=plot, output=output, force=force, calibration=calibration, read_options=read_options),
+         fmt, output, force)
 
 
-@main.command()
+@main.command(short_help="Sweep scenario keys over values and optimise each point (a grid with several --set).",
+              epilog=_examples("reachmix sweep campaign/scenario.toml --set budget.total=100000:500000:100000",
+                               "reachmix sweep campaign/scenario.toml --set budget.total=2e5,4e5 "
+                               "--set constraints.max_posts=1,3"))
 @SCENARIO
 @click.option("--set", "sets", multiple=True, required=True, metavar="KEY=V1,V2|KEY=START:STOP:STEP",
               help="A dotted scenario key and its values; several --set make a grid.")
-@click.option("--strategy", default="milp", show_default=True, help=STRATEGY_HELP)
+@click.option("--strategy", type=STRATEGY, default="milp", show_default=True, help=STRATEGY_HELP)
 @SIMULATE
 @_solver_options
 @_parallel_options
 @PLOT
 @FORMAT
 @OUTPUT
-def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output):
+@FORCE
+@CALIBRATION
+@_pool_reading
+def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, seed, n_jobs, dask, plot, fmt, output,
+          force, calibration, read_options):
     """Sweep scenario keys (e.g. --set budget.total=100000:500000:100000) and optimise each point."""
     emit(jobs.sweep(scenario, sets, strategy=strategy, simulate=with_simulation, gap=gap, time_limit=time_limit,
-                    solver=solver, seed=seed, jobs=n_jobs, dask=dask, progress=progress_printer("sweeping"), plot=plot),
-         fmt, output)
+                    solver=solver, seed=seed, jobs=n_jobs, dask=dask, progress=progress_printer("sweeping"), plot=plot,
+                    output=output, force=force, calibration=calibration, read_options=read_options),
+         fmt, output, force)
 
 
-@main.command()
-@click.option("--strategy", "strategies", multiple=True, help="A strategy to run (repeat); default: all built-in.")
-@click.option("--creators", type=click.IntRange(1), default=1000, show_default=True, help="Creators per instance.")
-@click.option("--instances", type=click.IntRange(0), default=10, show_default=True,
+@main.command(short_help="Benchmark selection strategies on synthetic families and Pisinger's knapsack instances.",
+              epilog=_examples("reachmix bench --strategy greedy,lowest-cpm --instances 3 --creators 200",
+                               "reachmix bench --pisinger --budget-share 0.01 --budget-share 0.05 --plot quality.png"))
+@click.option("--strategy", "strategies", type=STRATEGIES, multiple=True, callback=flatten,
+              help="Strategies to run: comma-separated and/or repeated; default: all built-in.")
+@click.option("--creators", type=WholeNumber(1), default=1000, show_default=True, help="Creators per instance.")
+@click.option("--instances", type=WholeNumber(0), default=10, show_default=True,
               help="Seeds per instance family.")
-@click.option("--seed", type=int, default=0, show_default=True, help="First seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="First seed.")
 @click.option("--tier-mix", "tier_mixes", multiple=True, type=click.Choice(["default", "micro-heavy", "macro-heavy"]),
               help="Instance family tier mix (repeat for several).")
-@click.option("--budget-share", "budget_shares", multiple=True, type=click.FloatRange(0, 1, min_open=True),
+@click.option("--budget-share", "budget_shares", multiple=True, type=SHARE,
               help="Budget as a share of one post from every creator (repeat).")
 @click.option("--overlap", "overlaps", multiple=True, type=click.Choice(["low", "medium", "high"]),
               help="Audience overlap (repeat).")
 @click.option("--rules", "rules", multiple=True, type=click.Choice(["on", "off"]), help="Constraints on or off.")
 @click.option("--pisinger", is_flag=True, help="Also run the Pisinger knapsack instances (known optima).")
-@click.option("--pisinger-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--gap", type=click.FloatRange(0, 1), default=1e-3, show_default=True)
-@click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None)
+@click.option("--pisinger-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder with the Pisinger instances and optima.csv (default: the bundled ones).")
+@GAP
+@TIME_LIMIT
 @PLOT
 @_parallel_options
 @FORMAT
 @OUTPUT
+@FORCE
 def bench(strategies, creators, instances, seed, tier_mixes, budget_shares, overlaps, rules, pisinger, pisinger_dir,
-          gap, time_limit, plot, n_jobs, dask, fmt, output):
+          gap, time_limit, plot, n_jobs, dask, fmt, output, force):
     """Benchmark selection strategies on synthetic families and Pisinger's knapsack instances."""
     from whatif.bench import DEFAULT_STRATEGIES
 
@@ -280,26 +504,35 @@ def bench(strategies, creators, instances, seed, tier_mixes, budget_shares, over
                     tier_mixes=tier_mixes or ("default",), budget_shares=budget_shares or (0.03,),
                     overlaps=overlaps or ("medium",), rules=rules or ("on",), pisinger=pisinger,
                     pisinger_dir=pisinger_dir, gap=gap, time_limit=time_limit, jobs=n_jobs, dask=dask, plot=plot,
-                    progress=progress_printer("benchmarking")), fmt, output)
+                    progress=progress_printer("benchmarking"), output=output, force=force), fmt, output, force)
 
 
-@main.command()
+@main.command(short_help="Write one self-contained HTML report: plan, tier mix, KPI projections, briefs.",
+              epilog=_examples("reachmix report campaign/scenario.toml --output report.html",
+                               "reachmix report campaign/scenario.toml -o report.html --compare-with greedy,random"))
 @SCENARIO
 @click.option("--output", "-o", "report_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The HTML file to write.")
-@click.option("--strategy", default="milp", show_default=True, help=STRATEGY_HELP)
-@click.option("--compare-with", default="greedy,top-followers", show_default=True,
-              help="Comma-separated strategies shown beside the plan.")
-@click.option("--runs", type=click.IntRange(1), default=None, help="Monte Carlo runs (default: scenario).")
-@click.option("--seed", type=int, default=None, help="Simulation seed (default: scenario).")
+@click.option("--strategy", type=STRATEGY, default="milp", show_default=True, help=STRATEGY_HELP)
+@click.option("--compare-with", type=STRATEGIES, multiple=True, default=["greedy,top-followers"], show_default=True,
+              callback=flatten, help="Strategies shown beside the plan: comma-separated and/or repeated.")
+@click.option("--runs", type=WholeNumber(1), default=None, help="Monte Carlo runs (default: the scenario's).")
+@click.option("--seed", type=SEED, default=None, help="Simulation seed (default: the scenario's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="How to print the summary.")
-def report(scenario, report_path, strategy, compare_with, runs, seed, fmt):
+@FORCE
+@CALIBRATION
+@_pool_reading
+def report(scenario, report_path, strategy, compare_with, runs, seed, fmt, force, calibration, read_options):
     """Write one self-contained HTML report: plan, tier mix, KPI projections, assumptions, briefs."""
-    others = tuple(s.strip() for s in compare_with.split(",") if s.strip())
-    emit(jobs.report(scenario, report_path, strategy=strategy, compare_with=others, runs=runs, seed=seed,
-                     progress=progress_printer("simulating")), fmt, None)
+    with progress_step("writing the report"):
+        result = jobs.report(scenario, report_path, strategy=strategy, compare_with=compare_with, runs=runs,
+                             seed=seed, progress=progress_printer("simulating"), force=force,
+                             calibration=calibration, read_options=read_options)
+    emit(result, fmt, None)
 
+
+end_startup_interrupt_guard()  # everything is loaded: Ctrl-C is a KeyboardInterrupt again (see cli_options)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -16,12 +16,15 @@ from types import MappingProxyType
 from typing import Any
 
 from .audience import AGE_ALIASES, DIMENSIONS, GENDERS, TargetAudience, normalise_tag
+from .calibration_file import merge as merge_calibration, read_calibration
 from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
-from .errors import ScenarioError, did_you_mean, toml_problem
+from .cells import fold_name
+from .errors import ReachmixError, ScenarioError, did_you_mean, toml_problem
+from . import pool_memory
 from .files import read_text
 from .numbers import parse_number
 from .pool import CreatorPool
-from .pool_csv import MAX_POSTS_LIMIT, PoolOptions, read_pool
+from .pool_csv import KNOWN as POOL_COLUMNS, MAX_POSTS_LIMIT, PoolOptions, read_pool
 from .scenario import (
     KPI_METRICS,
     KPI_WINDOWS,
@@ -33,7 +36,9 @@ from .scenario import (
     Scenario,
     SimulationSettings,
 )
+from .table import ReadOptions
 from .tiers import DEFAULT_BOUNDS, TIER_NAMES, Tiers
+from .view_model import VIEW_MODELS
 
 TOP_KEYS = ("name", "currency", "pool", "budget", "audience", "tiers", "constraints", "objective", "model",
             "simulation", "kpi")
@@ -120,24 +125,59 @@ class _Doc:
         return MappingProxyType({k: convert(sub, k) for k in sub.table})
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read a scenario TOML and its pool; ``overrides`` maps dotted keys to values (for sweeps)."""
-    path = Path(path)
+def read_scenario_document(path: str | Path) -> dict[str, Any]:
+    """The scenario TOML as a dict (not yet validated), with the loader's one-line errors."""
     source = str(path)
     text = read_text(path, ScenarioError, what="scenario file", directory="give the scenario .toml file",
                      save_as="the scenario")
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: malformed TOML: {toml_problem(text, exc)}") from None
     except RecursionError:
         raise ScenarioError(f"{source}: malformed TOML: arrays or tables nested too deeply") from None
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  calibration: str | Path | None = None, read_options: ReadOptions | None = None) -> Scenario:
+    """Read a scenario TOML and its pool; ``overrides`` maps dotted keys to values (for sweeps).
+
+    ``read_options`` (``--map``, ``--delimiter``, ``--encoding``, ``--decimal``) take precedence over
+    the scenario's ``[pool] delimiter/encoding/decimal`` and ``[pool.columns]``.
+
+    ``calibration`` is a fitted TOML (``reachmix calibrate --toml``) merged over the document
+    before the overrides and before validation; ``Scenario.calibration`` lists what it changed.
+    """
+    path = Path(path)
+    source = str(path)
+    doc = read_scenario_document(path)
     try:
+        changes = None
+        if calibration is not None:
+            doc, changes = apply_calibration(doc, calibration)
         if overrides:
             doc = apply_overrides(doc, overrides, source)
-        return scenario_from_dict(doc, base_dir=path.parent, source=source, path=path)
+        scenario = scenario_from_dict(doc, base_dir=path.parent, source=source, path=path,
+                                      read_options=read_options)
+        if changes is not None:
+            scenario = dataclasses.replace(scenario, calibration=MappingProxyType(changes))
+        return scenario
     except RecursionError:
         raise ScenarioError(f"{source}: arrays or tables nested too deeply; flatten them") from None
+
+
+def apply_calibration(doc: Mapping[str, Any], path: str | Path) -> tuple[dict, dict[str, list]]:
+    """Merge the calibration TOML at ``path`` over ``doc`` (see ``scenarios.calibration_file``).
+
+    Its tables are validated on their own first, so an error names the calibration file and key.
+    """
+    cal = read_calibration(path)
+    source = str(path)
+    if "model" in cal:
+        _model(_Doc(source, cal["model"], "model."))
+    if "simulation" in cal:
+        _dataclass_table(_Doc(source, cal["simulation"], "simulation."), SimulationSettings)
+    return merge_calibration(doc, cal)
 
 
 def apply_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> dict:
@@ -158,8 +198,14 @@ def apply_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any], source
 
 
 def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path: Path | None = None,
-                       pool: CreatorPool | None = None) -> Scenario:
-    """Validate a parsed TOML document and build the ``Scenario`` (reads the pool unless given)."""
+                       pool: CreatorPool | None = None, read_options: ReadOptions | None = None) -> Scenario:
+    """Validate a parsed TOML document and build the ``Scenario`` (reads the pool unless given).
+
+    A given ``pool`` gets the document's pool settings too (``constraints.max_posts`` and the
+    ``[model]`` defaults for blank cells): one read from text or a file is read again with them
+    when they differ; one built from arrays refuses ``[pool]`` reading keys (``pool_memory``).
+    ``[pool] file`` is not read when a pool is given.
+    """
     top = _Doc(source, doc)
     top.check_keys(TOP_KEYS)
     name = top.string("name", default=(path.stem if path else "scenario"))
@@ -175,21 +221,26 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     tiers = _tiers(top.sub("tiers"))
 
     pool_doc = top.sub("pool")
-    pool_doc.check_keys(("file", "engagement_basis"))
+    pool_doc.check_keys(("file", "engagement_basis", "columns", "delimiter", "encoding", "decimal"))
     basis = pool_doc.string("engagement_basis", "views", choices=("views", "followers"))
+    pool_options = PoolOptions(
+        view_rate=model[0].view_rate,
+        view_curve=model[0].view_curve,
+        view_model=model[0].view_model,
+        engagement_basis=basis,
+        default_max_posts=default_max_posts,
+        tiers=tiers,
+        engagement_by_tier=model[1],
+        interaction_split=model[2],
+    )
+    reading = _pool_read_options(pool_doc).merged(read_options)
     if pool is None:
-        pool_file = pool_doc.string("file", ...)
-        pool = read_pool(
-            (base_dir / pool_file),
-            PoolOptions(
-                view_rate=model[0].view_rate,
-                engagement_basis=basis,
-                default_max_posts=default_max_posts,
-                tiers=tiers,
-                engagement_by_tier=model[1],
-                interaction_split=model[2],
-            ),
-        )
+        pool_file = base_dir / pool_doc.string("file", ...)
+        pool = read_pool(pool_file, pool_options, reading)
+        pool_memory.remember(pool, pool_memory.PoolOrigin(pool_options, reading, path=pool_file, source=str(pool_file)))
+    else:
+        # A pool given in memory gets this scenario's settings too (re-read), or a clear refusal.
+        pool = pool_memory.apply_settings(pool, pool_options, reading, pool_doc.table, source)
     audience = _audience(top.sub("audience"), pool, source)
     constraints = _constraints(constraints_doc, default_max_posts, pool)
     objective = _objective(top.sub("objective"))
@@ -212,6 +263,25 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     )
 
 
+def _pool_read_options(d: _Doc) -> ReadOptions:
+    """``[pool] delimiter/encoding/decimal`` and ``[pool.columns] TARGET = "SOURCE"``."""
+    columns = d.sub("columns")
+    mapping = {}
+    for target in columns.table:
+        if target not in POOL_COLUMNS:
+            raise columns.err(target, f"is not a pool column reachmix reads{did_you_mean(target, POOL_COLUMNS)}; "
+                                      f"use one of {', '.join(POOL_COLUMNS[:11])}, ...")
+        mapping[target] = columns.string(target)
+    values = {"delimiter": d.string("delimiter"), "encoding": d.string("encoding"),
+              "decimal": d.string("decimal", None, choices=("dot", "comma", ".", ","))}
+    for key, value in values.items():  # each key alone, so that the message names it
+        try:
+            ReadOptions(**{key: value})
+        except ReachmixError as exc:
+            raise d.err(key, str(exc).split(" ", 1)[1]) from None  # 'encoding "x" is ...' -> 'pool.encoding "x" is ...'
+    return ReadOptions(mapping=mapping, **values)
+
+
 def _dataclass_table(d: _Doc, cls):
     """Read a table whose keys are the fields of a settings dataclass (numbers, bounded by metadata)."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -231,8 +301,12 @@ def _model(d: _Doc) -> tuple[ModelParams, Mapping[str, float], Mapping[str, floa
     params = ModelParams(
         repeat_decay=d.number("repeat_decay", ModelParams.repeat_decay, low=0.0, high=1.0, low_open=True),
         interest_floor=d.number("interest_floor", ModelParams.interest_floor, low=0.0, high=1.0),
-        view_rate=d.number("view_rate", ModelParams.view_rate, low=0.0, low_open=True),
+        view_rate=_view_rate(d),
+        view_curve=_view_curve(d),
+        view_model=d.string("view_model", None, choices=VIEW_MODELS),
     )
+    if params.view_model == "rate" and params.view_rate is None:
+        raise d.err("view_model", '= "rate" needs a view_rate (e.g. view_rate = { nano = 1.2 }) or view_model = "curve"')
     by_tier = dict(DEFAULT_ENGAGEMENT_BY_TIER)
     by_tier.update(d.mapping("engagement_by_tier", TIER_NAMES, lambda s, k: s.number(k, low=0.0, high=1.0), "tier"))
     split = dict(DEFAULT_INTERACTION_SPLIT)
@@ -243,6 +317,27 @@ def _model(d: _Doc) -> tuple[ModelParams, Mapping[str, float], Mapping[str, floa
             raise d.err("interaction_split", "needs likes, comments and shares summing to 1")
         split = dict(given)
     return params, MappingProxyType(by_tier), MappingProxyType(split)
+
+
+def _view_rate(d: _Doc) -> float | Mapping[str, float] | None:
+    """``view_rate = 0.25`` (every tier) or ``view_rate = { nano = 1.2, ... }`` (per tier)."""
+    if isinstance(d.table.get("view_rate"), dict):
+        rates = d.mapping("view_rate", TIER_NAMES, lambda s, k: s.number(k, low=0.0, low_open=True), "tier")
+        if not rates:
+            raise d.err("view_rate", "is an empty table; give a rate per tier, e.g. { nano = 1.2 }, or remove it")
+        return rates
+    return d.number("view_rate", None, low=0.0, low_open=True)
+
+
+def _view_curve(d: _Doc) -> Mapping[str, float] | None:
+    """``view_curve = { scale = 68, exponent = 0.74 }``: avg_views = scale * followers^exponent."""
+    if "view_curve" not in d.table:
+        return None
+    curve = d.mapping("view_curve", ("scale", "exponent"),
+                      lambda s, k: s.number(k, low=0.0, low_open=True, high=None if k == "scale" else 2.0), "key")
+    if set(curve) != {"scale", "exponent"}:
+        raise d.err("view_curve", "needs both scale and exponent, e.g. { scale = 68, exponent = 0.74 }")
+    return curve
 
 
 def _tiers(d: _Doc) -> Tiers:
@@ -327,8 +422,8 @@ def _canonical(d: _Doc, dim: str, value: str, pool: CreatorPool, key: bool = Fal
         found = choices.get(value.strip().lower())
     else:
         names = pool.location_names
-        by_fold = {n.casefold(): n for n in names}
-        found = by_fold.get(value.strip().casefold())
+        by_fold = {fold_name(n): n for n in names}  # loc_İstanbul matches "Istanbul" and "ISTANBUL"
+        found = by_fold.get(fold_name(value))
         choices = names
         if found is None and names:
             raise d.err(value if key else dim, f'"{value}" is not a location of the pool (columns loc_*: '
@@ -344,15 +439,16 @@ def _canonical(d: _Doc, dim: str, value: str, pool: CreatorPool, key: bool = Fal
 
 def _constraints(d: _Doc, max_posts: int, pool: CreatorPool) -> Constraints:
     d.check_keys(tuple(f.name for f in dataclasses.fields(Constraints)))
-    handles = set(pool.handles)
+    index = pool.index_of()
 
     def handle_list(key: str) -> tuple[str, ...]:
         listed = d.strings(key) or ()
         for h in listed:
-            if h not in handles:
+            if h not in index:
                 raise d.err(key, f'names "{h}", which is not in the pool {pool.source}'
                                  f"{did_you_mean(h, pool.handles)}; correct or remove it")
-        return tuple(dict.fromkeys(listed))
+        # The pool's own spelling, so that "@AYSE.MAKEUP" and "@ayse.makeup" are one creator.
+        return tuple(dict.fromkeys(pool.handles[index[h]] for h in listed))
 
     must, exclude = handle_list("must_include"), handle_list("exclude")
     both = set(must) & set(exclude)

@@ -116,7 +116,9 @@ class Model:
         m = self.scen.get("model", {})
         self.rho = m.get("repeat_decay", 0.7)
         self.floor = m.get("interest_floor", 0.25)
-        self.view_rate = m.get("view_rate", 0.25)
+        # Blank avg_views: followers * view_rate when given, else the sourced follower curve
+        # 68 x followers^0.74 (the contract's extension of issue 9, docs/assumptions.md).
+        self.view_rate = m.get("view_rate")
         self.basis = pool.get("engagement_basis", "views")
         aud = self.scen.get("audience", {})
         self.size = aud["size"]
@@ -143,7 +145,10 @@ class Model:
         return num(row[column]) if row.get(column) else 0.0
 
     def views(self, row):
-        return num(row["avg_views"]) if row.get("avg_views") else num(row["followers"]) * self.view_rate
+        if row.get("avg_views"):
+            return num(row["avg_views"])
+        followers = num(row["followers"])
+        return followers * self.view_rate if self.view_rate is not None else 68.0 * followers ** 0.74
 
     def fit(self, row):
         if not self.interests:

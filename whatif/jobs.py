@@ -4,7 +4,7 @@ formats the ``Output``; everything else (loading, checking, computing) happens h
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,14 @@ from typing import Any
 import numpy as np
 
 from scenarios import ReachModel, Scenario, eligible, load_scenario, plan_from_json
-from scenarios.errors import ScenarioError
+from scenarios.errors import ReachmixError, ScenarioError
+from scenarios.files import OutputError, atomic_write_text, check_output
+from scenarios.table import ReadOptions
 
-from .formats import Table
+from .cpm import rename_simulated
+from .formats import Percent, Table
+from .plausibility import (collect_rows, plan_warnings, pool_outliers, report_warnings, scale_warnings,
+                           simulation_warnings, unique)
 from .results import plan_result
 
 
@@ -24,6 +29,14 @@ class Output:
 
     result: Any
     tables: tuple[Table, ...]
+    #: The files the command read: an ``--output`` may not be one of them (checked again on writing).
+    inputs: tuple[Path, ...] = ()
+
+
+def _reader_warnings(result: dict, scenario: Scenario) -> dict:
+    """The pool reader's warnings (unused look-alike columns, rates above 1) ahead of the plan's."""
+    result["warnings"] = unique(list(scenario.pool.warnings) + list(result.get("warnings") or []))
+    return result
 
 
 def _with_budget(scenario: Scenario, budget: float | None) -> Scenario:
@@ -34,8 +47,72 @@ def _with_budget(scenario: Scenario, budget: float | None) -> Scenario:
     return dataclasses.replace(scenario, budget=float(budget))
 
 
-def validate(path: str | Path) -> Output:
-    scenario = load_scenario(path)
+def _calibrated(output: Output, changes: Mapping[str, Any], calibration: str | Path | None) -> Output:
+    """With ``--calibration``: a ``calibration`` entry (dotted key -> [old, new]) and a note line."""
+    if calibration is None or not isinstance(output.result, dict):
+        return output
+    from scenarios.calibration_file import describe
+
+    result = dict(output.result, calibration={k: list(v) for k, v in changes.items()})
+    tables = output.tables
+    if tables:
+        first = tables[0]
+        tables = (dataclasses.replace(first, notes=tuple(first.notes) + (describe(changes, calibration),)),
+                  *tables[1:])
+    return dataclasses.replace(output, result=result, tables=tables)
+
+
+def _changes_of(paths, calibration: str | Path | None) -> dict[str, list]:
+    """What the calibration changes in each scenario (prefixed by the file when there are several)."""
+    if calibration is None:
+        return {}
+    from scenarios.loader import apply_calibration, read_scenario_document
+
+    out: dict[str, list] = {}
+    for p in paths:
+        doc = read_scenario_document(p)
+        changes = apply_calibration(doc, calibration)[1]
+        out.update(changes if len(paths) == 1 else {f"{p}:{k}": v for k, v in changes.items()})
+    return out
+
+
+def scenario_inputs(path: str | Path, sets: Sequence[str] = ()) -> list[Path]:
+    """A scenario file and its pool file, found from the TOML without reading the pool (so that the
+    outputs are checked before any work); a ``--set pool.file=...`` adds its files. A TOML that
+    cannot be read yields only its own path: loading it reports the problem."""
+    from scenarios.loader import read_scenario_document
+
+    path = Path(path)
+    found = [path]
+    try:
+        pool = read_scenario_document(path).get("pool", {})
+        files = [pool.get("file")] + [v for s in sets if s.partition("=")[0].strip() == "pool.file"
+                                      for v in s.partition("=")[2].split(",")]
+        found += [path.parent / f.strip() for f in files if isinstance(f, str) and f.strip()]
+    except (ReachmixError, ValueError, AttributeError):
+        pass
+    return found
+
+
+def guard_outputs(inputs: Iterable[str | Path | None], outputs: Mapping[str, str | Path | None],
+                  force: bool = False) -> tuple[Path, ...]:
+    """Before any work: refuse an output (``{"--output": path, "--plot": path}``) that is one of the
+    inputs, another of the outputs, or an existing file reachmix did not write (unless ``force``).
+    Returns the inputs, for ``Output.inputs``."""
+    inputs = tuple(Path(p) for p in inputs if p is not None)
+    given = [(option, Path(p)) for option, p in outputs.items() if p is not None]
+    for k, (option, target) in enumerate(given):
+        check_output(target, inputs=inputs, force=force, option=option)
+        for other, earlier in given[:k]:
+            if Path(earlier).resolve() == target.resolve():
+                raise OutputError(f"{option} {target} is also the {other} file; give them different names")
+    return inputs
+
+
+def validate(path: str | Path, *, output: str | Path | None = None, force: bool = False,
+             read_options: ReadOptions | None = None) -> Output:
+    inputs = guard_outputs(scenario_inputs(path), {"--output": output}, force)
+    scenario = load_scenario(path, read_options=read_options)
     model = ReachModel.build(scenario)
     pool = scenario.pool
     ok = eligible(model)
@@ -70,17 +147,20 @@ def validate(path: str | Path) -> Output:
         "creators_by_tier": tiers,
         "kpis": [dataclasses.asdict(k) for k in scenario.kpis],
         "objective": scenario.objective.name,
+        "warnings": list(pool.warnings) + pool_outliers(scenario) + scale_warnings(scenario),
     }
     table = Table(
         columns=("tier", "creators", "eligible", "median followers", "median views", "median price",
-                 "median CPM", "median ER", "median match"),
+                 "median cpm_views", "median ER", "median match"),
+        percent=("median ER", "median match"),
         rows=tuple(rows),
         title=f"{scenario.name}: {pool.size:,} creators from {pool.source}, {int(ok.sum()):,} eligible; "
               f"budget {scenario.budget:,.0f} {scenario.currency}",
         notes=(f"Target: {scenario.audience.describe()}; {model.n_cells} target cells.",
-               f"Objective: {scenario.objective.name}. Demographic columns: {', '.join(demographics) or 'none'}."),
+               f"Objective: {scenario.objective.name}. Demographic columns: {', '.join(demographics) or 'none'}.",
+               f"cpm_views: price per 1,000 views ({scenario.currency})."),
     )
-    return Output(result, (table,))
+    return Output(result, (table,), inputs)
 
 
 def plan_tables(result: dict) -> tuple[Table, ...]:
@@ -91,40 +171,48 @@ def plan_tables(result: dict) -> tuple[Table, ...]:
         rows=tuple((s["handle"], s["tier"], s["posts"], s["cost"], s["target_impressions"],
                     s.get("followers"), s.get("target_match")) for s in result["selection"]),
         title=f"{result['scenario']}: {result['strategy']} plan, {result['status']}",
+        percent=("target_match",),
     )
     gap = result.get("gap")
     summary = Table(
         columns=("budget", "spent", "creators", "posts", "target_reach", "target_impressions", "engagements",
-                 "upper_bound", "gap %", "seconds"),
+                 "cpm_views", "cpm_target", "upper_bound", "gap %", "seconds"),
         rows=((result["budget"], result["spent"], result["creators"], result["posts"], result["target_reach"],
-               result["target_impressions"], result["engagements"], result["upper_bound"],
-               None if gap is None else 100.0 * gap, result["seconds"]),),
+               result["target_impressions"], result["engagements"], result.get("cpm_views"), result.get("cpm_target"),
+               result["upper_bound"], None if gap is None else 100.0 * gap, result["seconds"]),),
         title=f"Summary ({cur}); objective {result['objective']}",
-        notes=tuple(f"Rule broken: {v}" for v in result.get("violations", ())),
+        notes=tuple(f"Rule broken: {v}" for v in result.get("violations", ()))
+        + ("cpm_views: price per 1,000 views; cpm_target: cost per 1,000 target impressions.",),
     )
     return selection, summary
 
 
-def evaluate(path: str | Path, plan_path: str | Path) -> Output:
-    scenario = load_scenario(path)
+def evaluate(path: str | Path, plan_path: str | Path, *, output: str | Path | None = None,
+             force: bool = False, calibration: str | Path | None = None,
+             read_options: ReadOptions | None = None) -> Output:
+    inputs = guard_outputs([*scenario_inputs(path), plan_path, calibration], {"--output": output}, force)
+    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
     plan = plan_from_json(plan_path, scenario.pool)
-    result = plan_result(scenario, plan)
-    return Output(result, plan_tables(result))
+    result = _reader_warnings(plan_result(scenario, plan), scenario)
+    return _calibrated(Output(result, plan_tables(result), inputs), scenario.calibration, calibration)
 
 
 def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None = None, gap: float = 1e-3,
              time_limit: float | None = None, solver: str = "highs", seed: int = 0,
-             target_reach: float | None = None, plot: str | Path | None = None) -> Output:
+             target_reach: float | None = None, plot: str | Path | None = None, output: str | Path | None = None,
+             force: bool = False, calibration: str | Path | None = None,
+             read_options: ReadOptions | None = None) -> Output:
     import optimizer
 
-    scenario = _with_budget(load_scenario(path), budget)
+    inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
+    scenario = _with_budget(load_scenario(path, calibration=calibration, read_options=read_options), budget)
     if target_reach is not None:
         needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,
                                                      solver=solver)
         scenario = dataclasses.replace(scenario, budget=float(needed))
     else:
         plan = optimizer.optimize(scenario, strategy, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
-    result = plan_result(scenario, plan)
+    result = _reader_warnings(plan_result(scenario, plan), scenario)
     if target_reach is not None:
         result["target_reach_goal"] = float(target_reach)
         result["min_budget"] = float(scenario.budget)
@@ -132,20 +220,24 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
         from .charts import spend_by_tier
 
         spend_by_tier(result, plot, currency=scenario.currency, budget=scenario.budget)
-    return Output(result, plan_tables(result))
+    return _calibrated(Output(result, plan_tables(result), inputs), scenario.calibration, calibration)
 
 
 def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limit: float | None = None,
-             solver: str = "highs", engagements: bool = False, plot: str | Path | None = None) -> Output:
+             solver: str = "highs", engagements: bool = False, plot: str | Path | None = None,
+             output: str | Path | None = None, force: bool = False,
+             calibration: str | Path | None = None, read_options: ReadOptions | None = None) -> Output:
     import optimizer
 
-    scenario = load_scenario(path)
+    inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
+    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
     if engagements:
         rows = optimizer.engagement_frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
     else:
         rows = optimizer.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
     result = {"scenario": scenario.name, "currency": scenario.currency,
-              "frontier": "reach-engagements" if engagements else "budget-reach", "rows": rows}
+              "frontier": "reach-engagements" if engagements else "budget-reach", "rows": rows,
+              "warnings": list(scenario.pool.warnings)}
     if plot is not None:
         from .charts import budget_curve, strategy_comparison
 
@@ -155,19 +247,34 @@ def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limi
         else:
             budget_curve([r for r in rows if r.get("target_reach") is not None], plot, currency=scenario.currency,
                          budget=scenario.budget)
-    columns = tuple(k for k in rows[0] if not isinstance(rows[0][k], (dict, list))) if rows else ("budget",)
-    table = Table(columns=columns, rows=tuple(tuple(r.get(c) for c in columns) for r in rows),
+    # Every row's keys, in order: the first row may be an infeasible one with only budget/status/reason.
+    columns = tuple(dict.fromkeys(k for r in rows for k in r if not isinstance(r[k], (dict, list)))) or ("budget",)
+
+    def cell(row, column):  # the gap: a fraction in JSON, a percentage in every table
+        if column != "gap":
+            return row.get(column)
+        return None if row.get("gap") is None else 100.0 * row["gap"]
+
+    table = Table(columns=tuple("gap %" if c == "gap" else c for c in columns),
+                  rows=tuple(tuple(cell(r, c) for c in columns) for r in rows),
                   title=f"{scenario.name}: {result['frontier']} frontier ({scenario.currency})")
-    return Output(result, (table,))
+    return _calibrated(Output(result, (table,), inputs), scenario.calibration, calibration)
 
 
 def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy: str = "milp",
              runs: int | None = None, days: int | None = None, seed: int | None = None, jobs: int = 1,
              dask: str | None = None, progress: Callable[[int, int], None] | None = None,
-             plot: str | Path | None = None, plot_metric: str | None = None) -> Output:
+             plot: str | Path | None = None, plot_metric: str | None = None, output: str | Path | None = None,
+             force: bool = False, calibration: str | Path | None = None,
+             read_options: ReadOptions | None = None) -> Output:
     import simulate as sim
 
-    scenario = load_scenario(path)
+    inputs = guard_outputs([*scenario_inputs(path), plan_path, calibration], {"--output": output, "--plot": plot},
+                           force)
+    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
+    from simulate.runner import check_budget
+
+    check_budget(scenario, runs=runs, days=days, jobs=1 if dask else jobs)  # before the plan is even made
     if plan_path is not None:
         plan = plan_from_json(plan_path, scenario.pool)
     else:
@@ -182,8 +289,10 @@ def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy:
                                    executor=client)
     else:
         outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, jobs=jobs, progress=progress)
-    result = outcome.to_dict()
+    result = rename_simulated(outcome.to_dict())  # the simulator's "cpm" is cpm_views (whatif/cpm.py)
     result["strategy"] = plan.strategy
+    result["warnings"] = unique(list(scenario.pool.warnings) + plan_warnings(scenario, plan.posts)
+                                + simulation_warnings(scenario, result))
     if plot is not None:
         from .charts import kpi_bands
 
@@ -192,26 +301,37 @@ def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy:
             raise ScenarioError(f'--plot-metric {metric} is not a simulated metric; use one of '
                                 f'{", ".join(result["series"])}')
         kpi_bands(result, metric, path=plot)
-    return Output(result, simulation_tables(result))
+    return _calibrated(Output(result, simulation_tables(result), inputs), scenario.calibration, calibration)
 
 
 def simulation_tables(result: dict) -> tuple[Table, ...]:
     totals = result["totals"]
-    rows = tuple((metric, v.get("mean"), v.get("p5"), v.get("p50"), v.get("p95")) for metric, v in totals.items())
+    rows = tuple((metric, *(_rate(metric, v.get(q)) for q in ("mean", "p5", "p50", "p95")))
+                 for metric, v in totals.items())
     table = Table(columns=("metric", "mean", "p5", "p50", "p95"), rows=rows,
                   title=f"{result['scenario']}: {result['runs']:,} runs over {result['days']} days "
                         f"(seed {result['seed']}), final values")
     kpis = Table(columns=("priority", "metric", "target", "by_day", "probability"),
-                 rows=tuple((k["priority"], k["metric"], k["target"], k["by_day"], k["probability"])
+                 rows=tuple((k["priority"], k["metric"], _rate(k["metric"], k["target"]), k["by_day"], k["probability"])
                             for k in result.get("kpi_targets", ())),
-                 title="KPI targets (probability of meeting each by its day)")
+                 title="KPI targets (probability of meeting each by its day)", percent=("probability",))
     return (table, kpis) if result.get("kpi_targets") else (table,)
 
 
-def calibrate(history_path: str | Path, *, toml_path: str | Path | None = None) -> Output:
+#: Simulated metrics that are rates (fractions): shown as percents in tables.
+RATE_METRICS = ("engagement_rate", "engagement_rate_followers")
+
+
+def _rate(metric: str, value: Any) -> Any:
+    return Percent(value) if metric in RATE_METRICS and isinstance(value, (int, float)) else value
+
+
+def calibrate(history_path: str | Path, *, toml_path: str | Path | None = None, output: str | Path | None = None,
+              force: bool = False) -> Output:
     """Fit the simulator to past posts: fit-quality tables, and the TOML fragment to paste."""
     import simulate as sim
 
+    inputs = guard_outputs([history_path], {"--output": output, "--toml": toml_path}, force)
     fit = sim.calibrate(history_path)
     result = fit.to_dict()
     views, dispersion = result["views_per_follower"], result["view_dispersion"]["by_tier"]
@@ -224,7 +344,14 @@ def calibrate(history_path: str | Path, *, toml_path: str | Path | None = None) 
                    for tier, v in views.items() if isinstance(v, dict)),
         title=f"Calibration from {history_path}: {result['observations']:,} observations of {result['videos']:,} "
               f"videos by {result['creators']:,} creators",
+        percent=("engagement/view",),
     )
+    chosen = result["view_models"].get("chosen")
+    models = Table(columns=("model", "chosen", "parameters", "tau (between creators)", "sigma (within)", "AIC",
+                            "CV RMSE (log)"), rows=tuple(fit.view_model_rows()),
+                   title="Views from followers (expected views of a post)",
+                   notes=(f"Chosen: {chosen} ({result['view_models'].get('reason')})." if chosen
+                          else "No follower model could be fitted; the defaults are kept.",))
     curve = result["curve"]
     checkpoints = curve.get("checkpoints", {})
     curve_table = Table(
@@ -234,22 +361,52 @@ def calibrate(history_path: str | Path, *, toml_path: str | Path | None = None) 
         title="Accumulation curve (share of eventual views by age)",
     )
     notes = tuple(f"Warning: {w}" for w in fit.warnings)
-    fragment = Table(columns=("TOML fragment to paste into a scenario",),
+    fragment = Table(columns=("TOML fragment to paste into a scenario (or save with --toml FILE for --calibration)",),
                      rows=tuple((line,) for line in fit.to_toml().splitlines()), notes=notes)
     if toml_path is not None:
-        try:
-            Path(toml_path).write_text(fit.to_toml(), encoding="utf-8")
-        except OSError as exc:
-            raise ScenarioError(f"{toml_path}: cannot write the TOML fragment ({exc.strerror})") from None
-    return Output(result, (tiers, curve_table, fragment))
+        atomic_write_text(toml_path, fit.to_toml(), what="the TOML fragment")
+    return Output(result, (tiers, models, curve_table, fragment), inputs)
 
 
-def generate(creators: int, seed: int, out: str | Path) -> Output:
-    from scenarios.generate import write_example
+def ingest(videos: Sequence[str | Path], out: str | Path, *, maps: Sequence[str] = (), timezones: Sequence[str] = (),
+           date_order: str | None = None, delimiter: str | None = None, encoding: str | None = None,
+           decimal: str | None = None, rate_card: str | Path | None = None, force: bool = False,
+           output: str | Path | None = None) -> Output:
+    """Video exports -> OUT/history.csv, OUT/creators.csv (a pool), OUT/calibration.toml; see whatif/ingest.py."""
+    from .ingest import ingest as run_ingest, read_options, summary_tables
+
+    inputs = guard_outputs([*videos, rate_card], {"--output": output}, force)
+    options = read_options(maps, timezones, date_order, delimiter, encoding, decimal)
+    result = run_ingest(videos, out, options=options, rate_card=rate_card, force=force)
+    return Output(result, summary_tables(result), inputs)
+
+
+def backtest(videos: Sequence[str | Path], *, maps: Sequence[str] = (), timezones: Sequence[str] = (),
+             date_order: str | None = None, delimiter: str | None = None, encoding: str | None = None,
+             decimal: str | None = None, train_share: float = 0.7, seed: int = 0, plot: str | Path | None = None,
+             output: str | Path | None = None, force: bool = False) -> Output:
+    """Split creators, calibrate on the train side, score both forecasts' bands; see whatif/backtest.py."""
+    from .backtest import backtest as run_backtest, backtest_tables
+    from .ingest import read_options
+
+    inputs = guard_outputs(videos, {"--output": output, "--plot": plot}, force)
+    options = read_options(maps, timezones, date_order, delimiter, encoding, decimal)
+    result = run_backtest(videos, options=options, train_share=train_share, seed=seed, plot=plot)
+    return Output(result, backtest_tables(result), inputs)
+
+
+def generate(creators: int, seed: int, out: str | Path, *, output: str | Path | None = None,
+             force: bool = False) -> Output:
+    from scenarios.generate import EXAMPLE_FILES, write_example
 
     if creators < 1:
         raise ScenarioError(f"--creators {creators} must be at least 1")
-    scenario_path, pool_path = write_example(out, creators, seed)
+    for name in EXAMPLE_FILES:
+        if output is not None and Path(output).resolve() == (Path(out) / name).resolve():
+            raise OutputError(f"--output {output} is the {name} that generate writes; give --output another "
+                              "file name")
+    guard_outputs((), {"--output": output}, force)
+    scenario_path, pool_path = write_example(out, creators, seed, force=force)
     summary = validate(scenario_path)
     result = dict(summary.result, scenario_file=str(scenario_path), pool_file=str(pool_path))
     note = f"Wrote {scenario_path} and {pool_path}."
@@ -259,27 +416,34 @@ def generate(creators: int, seed: int, out: str | Path) -> Output:
 
 
 def compare(paths, *, strategies=("milp",), simulate=False, gap=1e-3, time_limit=None, solver="highs",
-            seed=0, jobs=1, dask=None, progress=None, plot=None) -> Output:
+            seed=0, jobs=1, dask=None, progress=None, plot=None, output=None, force=False, calibration=None,
+            read_options=None) -> Output:
     from .compare import compare as run_compare, comparison_table
 
+    inputs = guard_outputs([*(f for p in paths for f in scenario_inputs(p)), calibration],
+                           {"--output": output, "--plot": plot}, force)
     options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
     rows = run_compare(paths, strategies, simulate=simulate, options=options, jobs=jobs, dask=dask,
-                       progress=progress)
+                       progress=progress, calibration=calibration, read_options=read_options)
     if plot is not None:
         from .charts import strategy_comparison
 
         strategy_comparison([r for r in rows if r["target_reach"] is not None], plot,
                             currency=rows[0]["currency"] if rows else "")
-    return Output({"rows": rows}, (comparison_table(rows, "Scenarios and strategies compared"),))
+    return _calibrated(Output({"rows": rows, "warnings": collect_rows(rows)},
+                              (comparison_table(rows, "Scenarios and strategies compared"),), inputs),
+                       _changes_of(paths, calibration), calibration)
 
 
 def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=None, solver="highs", seed=0,
-          jobs=1, dask=None, progress=None, plot=None) -> Output:
+          jobs=1, dask=None, progress=None, plot=None, output=None, force=False, calibration=None,
+          read_options=None) -> Output:
     from .sweep import sweep as run_sweep, sweep_table
 
+    inputs = guard_outputs([*scenario_inputs(path, sets), calibration], {"--output": output, "--plot": plot}, force)
     options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
     rows = run_sweep(path, sets, strategy=strategy, simulate=simulate, options=options, jobs=jobs, dask=dask,
-                     progress=progress)
+                     progress=progress, calibration=calibration, read_options=read_options)
     if plot is not None:
         from .charts import budget_curve, strategy_comparison
 
@@ -290,7 +454,9 @@ def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=N
         else:
             labels = [", ".join(f"{k}={v}" for k, v in r["parameters"].items()) for r in drawn]
             strategy_comparison([dict(r, strategy=label) for r, label in zip(drawn, labels)], plot, currency=currency)
-    return Output({"rows": rows}, (sweep_table(rows, f"Sweep of {path} ({strategy})"),))
+    return _calibrated(Output({"rows": rows, "warnings": collect_rows(rows)},
+                              (sweep_table(rows, f"Sweep of {path} ({strategy})"),), inputs),
+                       _changes_of([path], calibration), calibration)
 
 
 
@@ -298,11 +464,13 @@ def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=N
 
 def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("default",), budget_shares=(0.03,),
           overlaps=("medium",), rules=("on",), pisinger=False, pisinger_dir=None, gap=1e-3, time_limit=None,
-          jobs=1, dask=None, plot=None, progress=None) -> Output:
+          jobs=1, dask=None, plot=None, progress=None, output=None, force=False) -> Output:
     import itertools
 
     from .bench import Family, bench as run_bench, bench_table
 
+    pisinger_files = sorted(Path(pisinger_dir).glob("*")) if pisinger_dir and Path(pisinger_dir).is_dir() else []
+    inputs = guard_outputs(pisinger_files, {"--output": output, "--plot": plot}, force)
     folder = None
     if pisinger or pisinger_dir:
         from scenarios.knapsack import BUNDLED
@@ -314,18 +482,32 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
                                 "pass --pisinger-dir DIR")
     families = [Family(creators=creators, tier_mix=m, budget_share=b, overlap=o, constraints=(r == "on"))
                 for m, b, o, r in itertools.product(tier_mixes, budget_shares, overlaps, rules)]
+    _check_bench_size(len(families) * instances, len(strategies), creators, 1 if dask else jobs)
     result = run_bench(strategies, families=families if instances else (), instances=instances, seed=seed,
                        pisinger=folder, gap=gap, time_limit=time_limit, jobs=jobs, dask=dask, progress=progress)
     if plot is not None:
         from .charts import quality_ratios
 
         quality_ratios(result["summary"], plot)
-    return Output(result, (bench_table(result),))
+    return Output(result, (bench_table(result),), inputs)
+
+
+def _check_bench_size(instances: int, strategies: int, creators: int, workers: int) -> None:
+    """Before a benchmark starts: its result rows, and one instance (pool and reach model) per worker."""
+    from scenarios.generate import BYTES_PER_CREATOR
+    from scenarios.limits import check_memory
+
+    from .sweep import BYTES_PER_POINT
+
+    check_memory(instances * strategies * BYTES_PER_POINT + workers * creators * BYTES_PER_CREATOR,
+                 f"the benchmark of {instances:,} instances x {strategies} strategies on {creators:,} creators",
+                 "use fewer --instances, strategies or --creators")
 
 
 def report(path: str | Path, output: str | Path, *, strategy: str = "milp", compare_with=("greedy", "top-followers"),
            runs: int | None = None, seed: int | None = None, curve_points: int = 6, gap: float = 1e-3,
-           progress: Callable[[int, int], None] | None = None) -> Output:
+           progress: Callable[[int, int], None] | None = None, force: bool = False,
+           calibration: str | Path | None = None, read_options: ReadOptions | None = None) -> Output:
     """Optimise, simulate, trace the budget curve and write one self-contained HTML report."""
     import optimizer
     import simulate as sim
@@ -336,24 +518,26 @@ def report(path: str | Path, output: str | Path, *, strategy: str = "milp", comp
     output = Path(output)
     if output.suffix.lower() not in (".html", ".htm"):
         raise ScenarioError(f"--output {output}: the report is HTML; give a file name ending in .html")
-    scenario = load_scenario(path)
+    inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output}, force)
+    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
+    from simulate.runner import check_budget
+
+    check_budget(scenario, runs=runs)  # before any work
     model = ReachModel.build(scenario)
     plan = optimizer.optimize(scenario, strategy, gap=gap)
     plan_json = plan_result(scenario, plan, model)
-    simulation = sim.simulate(scenario, plan.posts, runs=runs, seed=seed, progress=progress).to_dict()
+    simulation = rename_simulated(sim.simulate(scenario, plan.posts, runs=runs, seed=seed, progress=progress).to_dict())
+    warnings = unique(list(scenario.pool.warnings) + report_warnings(scenario, plan_json, simulation))
     curve = optimizer.frontier(scenario, points=curve_points, gap=max(gap, 5e-3))
     strategies = [plan_json] + [plan_result(scenario, optimizer.optimize(scenario, s, gap=gap), model)
                                 for s in compare_with if s != strategy]
     html = render_report(scenario, plan_json, simulation, curve=curve, strategies=strategies,
-                         assumptions={"simulator": defaults_table()})
-    try:
-        output.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{output}: cannot write the report ({exc.strerror}); check the folder exists") from None
+                         assumptions={"simulator": defaults_table()}, warnings=warnings)
+    atomic_write_text(output, html, what="the report")
     result = {"scenario": scenario.name, "report": str(output), "bytes": len(html.encode("utf-8")),
               "strategy": plan_json["strategy"], "target_reach": plan_json["target_reach"],
-              "spent": plan_json["spent"], "kpi_targets": simulation.get("kpi_targets", [])}
+              "spent": plan_json["spent"], "kpi_targets": simulation.get("kpi_targets", []), "warnings": warnings}
     table = Table(columns=("report", "strategy", "spent", "target_reach", "size (KB)"),
                   rows=((str(output), result["strategy"], result["spent"], result["target_reach"],
                          result["bytes"] / 1024),), title=f"{scenario.name}: report written")
-    return Output(result, (table,))
+    return _calibrated(Output(result, (table,), inputs), scenario.calibration, calibration)
