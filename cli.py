@@ -24,6 +24,7 @@ from scenarios.files import OutputError, atomic_write_text, check_output
 from whatif import jobs
 from whatif.formats import FORMATS, render
 from whatif.progress import Progress
+from whatif.progress import install as install_progress
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                       help="How to print the result.")
@@ -200,6 +201,7 @@ def main(ctx, quiet) -> None:
     Progress goes to stderr: a bar on a terminal, a line every few seconds when piped.
     """
     ctx.obj = Progress(quiet=quiet)
+    install_progress(ctx.obj)
 
 
 def _examples(*lines: str) -> str:

@@ -18,6 +18,7 @@ from scenarios.table import ReadOptions
 
 from .cpm import rename_simulated
 from .formats import Percent, Table
+from .progress import current as current_progress
 from .plausibility import (collect_rows, plan_warnings, pool_outliers, report_warnings, scale_warnings,
                            simulation_warnings, unique)
 from .results import plan_result
@@ -76,6 +77,20 @@ def _changes_of(paths, calibration: str | Path | None) -> dict[str, list]:
     return out
 
 
+#: A pool file at least this large (about a second or more of reading) is read under a progress step.
+LARGE_POOL_BYTES = 20 * 2**20
+
+
+def _load_scenario(path: str | Path, **kwargs) -> Scenario:
+    """``load_scenario``, with a progress step on stderr while a large pool file is read."""
+    pools = [p for p in scenario_inputs(path)[1:] if p.is_file()]
+    size = sum(p.stat().st_size for p in pools)
+    if size < LARGE_POOL_BYTES:
+        return load_scenario(path, **kwargs)
+    with current_progress().step(f"reading {pools[0].name} ({size / 2**20:,.0f} MB)"):
+        return load_scenario(path, **kwargs)
+
+
 def scenario_inputs(path: str | Path, sets: Sequence[str] = ()) -> list[Path]:
     """A scenario file and its pool file, found from the TOML without reading the pool (so that the
     outputs are checked before any work); a ``--set pool.file=...`` adds its files. A TOML that
@@ -112,7 +127,7 @@ def guard_outputs(inputs: Iterable[str | Path | None], outputs: Mapping[str, str
 def validate(path: str | Path, *, output: str | Path | None = None, force: bool = False,
              read_options: ReadOptions | None = None) -> Output:
     inputs = guard_outputs(scenario_inputs(path), {"--output": output}, force)
-    scenario = load_scenario(path, read_options=read_options)
+    scenario = _load_scenario(path, read_options=read_options)
     model = ReachModel.build(scenario)
     pool = scenario.pool
     ok = eligible(model)
@@ -191,7 +206,7 @@ def evaluate(path: str | Path, plan_path: str | Path, *, output: str | Path | No
              force: bool = False, calibration: str | Path | None = None,
              read_options: ReadOptions | None = None) -> Output:
     inputs = guard_outputs([*scenario_inputs(path), plan_path, calibration], {"--output": output}, force)
-    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
+    scenario = _load_scenario(path, calibration=calibration, read_options=read_options)
     plan = plan_from_json(plan_path, scenario.pool)
     result = _reader_warnings(plan_result(scenario, plan), scenario)
     return _calibrated(Output(result, plan_tables(result), inputs), scenario.calibration, calibration)
@@ -205,7 +220,7 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
     import optimizer
 
     inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
-    scenario = _with_budget(load_scenario(path, calibration=calibration, read_options=read_options), budget)
+    scenario = _with_budget(_load_scenario(path, calibration=calibration, read_options=read_options), budget)
     if target_reach is not None:
         needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,
                                                      solver=solver)
@@ -230,7 +245,7 @@ def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limi
     import optimizer
 
     inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
-    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
+    scenario = _load_scenario(path, calibration=calibration, read_options=read_options)
     if engagements:
         rows = optimizer.engagement_frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
     else:
@@ -271,7 +286,7 @@ def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy:
 
     inputs = guard_outputs([*scenario_inputs(path), plan_path, calibration], {"--output": output, "--plot": plot},
                            force)
-    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
+    scenario = _load_scenario(path, calibration=calibration, read_options=read_options)
     from simulate.runner import check_budget
 
     check_budget(scenario, runs=runs, days=days, jobs=1 if dask else jobs)  # before the plan is even made
@@ -519,7 +534,7 @@ def report(path: str | Path, output: str | Path, *, strategy: str = "milp", comp
     if output.suffix.lower() not in (".html", ".htm"):
         raise ScenarioError(f"--output {output}: the report is HTML; give a file name ending in .html")
     inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output}, force)
-    scenario = load_scenario(path, calibration=calibration, read_options=read_options)
+    scenario = _load_scenario(path, calibration=calibration, read_options=read_options)
     from simulate.runner import check_budget
 
     check_budget(scenario, runs=runs)  # before any work

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TextIO
 
 #: Seconds between lines when stderr is not a terminal.
@@ -130,3 +131,20 @@ class Progress:
                 beat.join()
             if printed.is_set():
                 self._write(f"{label}: {'done' if ok else 'stopped'} after {_elapsed(self.clock() - start)}\n")
+
+
+# The command line installs its reporter here once per invocation, so that library steps deep in
+# whatif (reading a large pool) can report without every function taking a progress argument.
+# Library callers (a notebook) get a quiet reporter unless they install one.
+_CURRENT: ContextVar[Progress | None] = ContextVar("reachmix_progress", default=None)
+
+
+def install(progress: Progress) -> None:
+    """Make ``progress`` the reporter that ``current()`` returns (the CLI does this at start)."""
+    _CURRENT.set(progress)
+
+
+def current() -> Progress:
+    """The installed reporter, or a quiet one."""
+    found = _CURRENT.get()
+    return found if found is not None else Progress(quiet=True)
