@@ -20,7 +20,7 @@ from cli_options import (  # first of our imports: it also guards Ctrl-C while t
 )
 from cli_options import parallel_options as _parallel_options
 from scenarios.errors import ReachmixError, one_line
-from scenarios.files import OutputError, atomic_write_text, check_output
+from scenarios.files import atomic_write_text, check_output
 from whatif import jobs
 from whatif.formats import FORMATS, render
 from whatif.progress import Progress

@@ -276,7 +276,6 @@ def parse_video_ids(values) -> tuple[np.ndarray, list[CellProblem]]:
     Ids may be URLs (``https://www.tiktok.com/@a/video/7250...``) or a quoted ``'7250...``.
     """
     text = trimmed(values)
-    n = len(text)
     clean = mask(pc.match_substring_regex(text, r"^[0-9]{1,24}$"))
     out = np.asarray(pc.fill_null(text, "").to_numpy(zero_copy_only=False), dtype=object)
     problems: list[CellProblem] = []

@@ -283,7 +283,6 @@ def _build(table: Table, options: PoolOptions, read_options: ReadOptions, consum
     as every cell is checked, so that a large pool's text is not held while its model is computed."""
     cells = _Cells(table, read_options.decimal, consume)
     source, n = table.source, len(table)
-    lines = table.lines
 
     # Phase 1: every cell, every problem collected.
     _handles(cells)

@@ -335,9 +335,9 @@ def hand_reach(rho=0.5, loc_split=None, posts=(2, 1), size=100000.0):
     for A in pa:
         for L in pl:
             N = size * pa[A] * pl[L]  # gender: only "female" is targeted, its split is 1
-            I = sum(w(n[i]) * V[i] * fit[i] * age[i][A] * fem[i] * loc[i][L] for i in V)
-            impressions += I
-            reach += N * (1 - math.exp(-I / N))
+            imp = sum(w(n[i]) * V[i] * fit[i] * age[i][A] * fem[i] * loc[i][L] for i in V)
+            impressions += imp
+            reach += N * (1 - math.exp(-imp / N))
     return reach, impressions
 
 

@@ -7,7 +7,6 @@ price = weight, budget = capacity (see scenarios/knapsack.py and the data README
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
