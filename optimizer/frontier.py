@@ -1,9 +1,10 @@
 """The inverse question (smallest budget for a reach target) and Pareto frontiers.
 
-* ``min_budget_for_reach``: bisection on the budget with the certified MILP. A budget counts as
-  enough when a plan reaching the target is found; as too small when the MILP's proven upper bound
-  on reach is below the target (or the rules are infeasible there). The answer is bracketed to a
-  relative tolerance; both ends are reported.
+* ``min_budget_for_reach``: bisection on the budget with the certified MILP in decision mode. A
+  budget counts as enough when a plan reaching the target is found; as too small only when the
+  MILP's certified upper bound on reach is below the target (or no plan obeys the rules there);
+  otherwise it is undecided (the gap is tightened, then the budget is left unproven). The
+  answer is bracketed to a relative tolerance when the proofs allow, and says so when not.
 * ``frontier``: best target reach per budget (one certified solve per budget).
 * ``engagement_frontier``: reach against engagements at the scenario's budget, by weighted sums
   of the two normalised metrics (finds the supported points of the frontier).
@@ -54,9 +55,13 @@ def min_budget_for_reach(scenario: Scenario, target_reach: float, *, tolerance: 
                          strategy: str = "milp") -> tuple[float, Plan]:
     """Smallest budget (within ``tolerance``, relative) at which a plan reaches ``target_reach``.
 
-    Returns ``(budget, plan)``; ``plan.stats["budget_lower_bound"]`` is the largest budget proven
-    (or found, for heuristics) too small. Raises ``InfeasibleError`` when the target is beyond the
-    pool's maximum reach (every eligible creator at max_posts).
+    Returns ``(budget, plan)``: ``plan`` reaches the target and costs at most ``budget``.
+    ``plan.stats``: ``budget_lower_bound`` is the largest budget *proven* too small (its certified
+    upper bound on reach is below the target, or its rules admit no plan; 0 when none was proven)
+    and ``budget_proven`` says whether ``budget - budget_lower_bound <= tolerance * budget``; when it
+    is false, ``budget_note`` says why. Raises ``InfeasibleError`` when the target is beyond the
+    pool's maximum reach (every eligible creator at max_posts) or no budget up to the most the
+    pool can absorb reaches it.
     """
     sc = _with(scenario, weights={"target_reach": 1.0})
     model = ReachModel.build(sc)
@@ -70,49 +75,115 @@ def min_budget_for_reach(scenario: Scenario, target_reach: float, *, tolerance: 
     if sc.constraints.max_creator_share is not None:
         # Each creator may take only a share of the budget: the budget must be large enough for all.
         cap = max(cap, float(model.cost(everything).max(initial=0.0)) / sc.constraints.max_creator_share)
-    params = dict(gap=gap, time_limit=time_limit, solver=solver)
-
-    def attempt(budget: float) -> tuple[Plan | None, float, str | None]:
-        try:
-            plan = _solve(_with(sc, budget=budget), strategy, **params)
-        except InfeasibleError as exc:
-            return None, 0.0, str(exc)
-        return plan, model.evaluate(plan.posts).target_reach, None
+    c = sc.constraints
+    # Without rules stated as shares of the budget, a plan that reaches the target at one budget
+    # obeys every rule at its own spend too, so the search may jump down to what it spent.
+    relative = bool(c.max_budget_share or c.min_budget_share or c.max_creator_share is not None)
+    # Reach is a float sum over cells: two computations of the same plan may differ in the last
+    # bits, so "reaches" means at least ``goal``; a "too small" proof excludes even that.
+    goal = float(target_reach) * (1.0 - REACH_RTOL)
+    search = _Search(sc, model, goal, gap, time_limit, solver, strategy)
 
     # Feasibility is not monotone in the budget (a min_budget_share cannot be spent from a huge
     # budget), so search upwards from the scenario's own budget, doubling, rather than down from
     # the most the pool could absorb.
-    lo, hi, best = 0.0, float(sc.budget), None
-    reached, why = 0.0, None
+    lo, hi, best, probe = 0.0, None, None, float(sc.budget)
     while best is None:
-        plan, reach, why = attempt(hi)
-        if plan is not None and reach >= target_reach:
-            best = plan
+        verdict, plan, spent = search.decide(probe)
+        if verdict == "enough":
+            hi, best = (probe if relative else min(probe, spent)), plan
             break
-        if plan is not None:
-            reached = max(reached, reach)
-        lo = hi
-        if hi >= cap:
-            detail = f"the best plan found reaches {reached:,.0f}" if reached else "no plan satisfies the rules"
-            if why:
-                detail += f"; at a budget of {hi:,.0f}: {why}"
+        if verdict == "small":
+            lo = probe
+        if probe >= cap:
+            detail = f"the best plan found reaches {search.reached:,.0f}" if search.reached else "no plan satisfies the rules"
+            if search.why:
+                detail += f"; at a budget of {probe:,.0f}: {search.why}"
             raise InfeasibleError(f"target reach {target_reach:,.0f} cannot be met under the rules with any budget "
-                                  f"up to {hi:,.0f}: {detail}")
-        hi = min(2.0 * hi, cap)
-    for _ in range(80):
+                                  f"up to {probe:,.0f}: {detail}")
+        probe = min(2.0 * probe, cap)
+    # Bisection between the largest budget examined below ``hi`` (``seen``: proven too small or
+    # undecided) and ``hi``. Only a proof moves ``lo``: a budget where the best plan found misses
+    # the target but the bound does not exclude it is "undecided", never "too small".
+    seen = lo
+    for _ in range(60):
         if hi - lo <= tolerance * hi:
             break
-        mid = 0.5 * (lo + hi)
-        plan, reach, _ = attempt(mid)
-        # Below a budget where the target was met, infeasible rules mean "too small" (min_count,
-        # must_include, min shares need money); share caps only bind from above.
-        if plan is not None and reach >= target_reach:
-            hi, best = mid, plan
+        if hi - seen > tolerance * hi:
+            mid = 0.5 * (seen + hi)
+        elif search.tried_below(hi, tolerance):
+            break  # the bracket is as tight as the solver can prove within the time given
         else:
-            lo = mid  # too small, or not proven enough within the gap: a conservative answer
+            mid = hi * (1.0 - tolerance)  # try to prove the budget just below the bracket too small
+        verdict, plan, spent = search.decide(mid)
+        if verdict == "enough":
+            hi, best = (mid if relative else min(mid, spent)), plan
+            if seen >= hi:  # a plan cheaper than a budget left undecided: bisect from the proof again
+                seen = lo
+        elif verdict == "small":
+            lo = seen = max(lo, mid)
+        else:
+            seen = max(seen, mid)
+    proven = hi - lo <= tolerance * hi * (1 + 1e-12)
     stats = dict(best.stats)
-    stats.update(budget_lower_bound=lo, target_reach=float(target_reach))
+    stats.update(budget_lower_bound=lo, budget_proven=proven, target_reach=float(target_reach),
+                 budget_solves=search.solves)
+    if not proven:
+        stats["budget_note"] = (f"could not prove {hi:,.2f} within {tolerance:.2%} of the smallest budget: the largest "
+                                f"budget proven too small is {lo:,.2f}; undecided budgets lie between (the best plan "
+                                "found there misses the target, but the bound does not exclude one); pass a smaller "
+                                "gap or a longer time limit")
     return hi, dataclasses.replace(best, stats=MappingProxyType(stats))
+
+
+#: Relative float slack on "reaches the target" (see ``min_budget_for_reach``).
+REACH_RTOL = 1e-9
+
+
+class _Search:
+    """One budget at a time: is it enough, proven too small, or undecided?"""
+
+    #: Gaps tried in turn while a budget is undecided, as factors of the requested gap.
+    GAP_STEPS = (1.0, 0.1, 0.01)
+
+    def __init__(self, sc, model, target, gap, time_limit, solver, strategy):
+        self.sc, self.model, self.target = sc, model, target
+        self.gap, self.time_limit, self.solver, self.strategy = gap, time_limit, solver, strategy
+        self.reached, self.why, self.solves, self.tried = 0.0, None, 0, []
+
+    def tried_below(self, hi: float, tolerance: float) -> bool:
+        return any(hi * (1 - tolerance) * (1 - 1e-9) <= b < hi for b in self.tried)
+
+    def _plan(self, budget: float, gap: float) -> Plan:
+        sc = _with(self.sc, budget=budget)
+        if self.strategy != "milp":
+            return _solve(sc, self.strategy, gap=gap, time_limit=self.time_limit, solver=self.solver)
+        from .milp import MilpStrategy
+
+        # Decision mode: the solver stops as soon as the question at this budget is answered.
+        return MilpStrategy(gap=gap, time_limit=self.time_limit, solver=self.solver, target=self.target).select(sc)
+
+    def decide(self, budget: float) -> tuple[str, Plan | None, float]:
+        """("enough" | "small" | "undecided", plan, its spend) at ``budget``."""
+        self.tried.append(budget)
+        plan = None
+        for step in self.GAP_STEPS if self.gap > 0 else (1.0,):
+            self.solves += 1
+            try:
+                plan = self._plan(budget, self.gap * step)
+            except InfeasibleError as exc:
+                self.why = str(exc)
+                return "small", None, 0.0  # no plan obeys the rules at this budget: a proof
+            ev = self.model.evaluate(plan.posts)
+            if plan.status != "infeasible":
+                if ev.target_reach >= self.target:
+                    return "enough", plan, float(ev.cost)
+                self.reached = max(self.reached, ev.target_reach)
+            if plan.upper_bound is not None and plan.upper_bound < self.target:
+                return "small", plan, 0.0  # the certified bound on reach is below the target
+            if plan.upper_bound is None or plan.status == "time_limit":
+                break  # a heuristic proves nothing; a solver out of time will not do better
+        return "undecided", plan, 0.0
 
 
 def _eligible_any_budget(model) -> np.ndarray:

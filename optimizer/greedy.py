@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios import Plan, Scenario
+from scenarios import Plan, Scenario, violations
 
 from .builder import PlanBuilder, rule_names
 from .problem import Problem
@@ -36,7 +36,9 @@ def _greedy_posts(problem: Problem, seed: tuple[int, ...] = ()) -> tuple[np.ndar
         b.add(i)
     b.fill_minimums()
     b.lazy_greedy(np.flatnonzero(problem.cap > 0))
-    return b.posts, b.broken_rules()
+    # The builder never breaks an upper rule, so without lower rules nothing can be broken; the
+    # full check (which indexes every handle) is left for the plan returned.
+    return b.posts, (b.broken_rules() if _has_lower_rules(problem) else [])
 
 
 def _has_lower_rules(problem: Problem) -> bool:
@@ -118,9 +120,17 @@ class GreedyEnumStrategy:
         problem = problem or Problem.build(scenario)
         best_posts, best_value, best_broken = greedy_solution(problem)
         seeds = _seed_pool(problem, self.top)
-        runs = 0
+        runs = pruned = 0
+        # A seed whose certified bound (Lagrangian at greedy's multipliers, with the seed's
+        # creators forced in: bounds.reduce_caps's argument) is not above the incumbent cannot
+        # give a better plan, so its run is skipped: the result is the same, the time is not
+        # (78 full greedy runs took 201 s on 100,000 creators).
+        forced = _seed_bounds(problem, best_posts, seeds) if not best_broken else None
         for size in (1, 2):
             for seed in itertools.combinations(seeds.tolist(), size):
+                if forced is not None and forced[0] + sum(forced[1][s] for s in seed) < best_value - 1e-9 * abs(best_value):
+                    pruned += 1
+                    continue
                 posts, broken = _greedy_posts(problem, seed)
                 runs += 1
                 if broken and not best_broken:
@@ -128,8 +138,20 @@ class GreedyEnumStrategy:
                 value = problem.value(posts)
                 if (len(broken), -value) < (len(best_broken), -best_value):
                     best_posts, best_value, best_broken = posts, value, broken
-        return _plan(self.name, problem, best_posts, best_broken, start, greedy_runs=runs,
+        best_broken = violations(problem.model, best_posts)
+        return _plan(self.name, problem, best_posts, best_broken, start, greedy_runs=runs, pruned_seeds=pruned,
                      seed_pool=f"{len(seeds)} of {int((problem.cap > 0).sum())} eligible creators")
+
+
+def _seed_bounds(problem: Problem, posts: np.ndarray, seeds: np.ndarray) -> tuple[float, dict[int, float]]:
+    """(L, {seed: change of L when that creator must be hired}); L is a bound for every plan."""
+    from .bounds import greedy_multipliers
+
+    _, _, lb = greedy_multipliers(problem, posts)
+    if not np.isfinite(lb.bound):
+        return np.inf, {}
+    hired = np.max(lb.values[:, 1:], axis=1, initial=-np.inf) if lb.values.shape[1] > 1 else np.full(problem.n, -np.inf)
+    return lb.bound, {int(s): float(hired[s] - lb.best[s]) for s in seeds}
 
 
 def _seed_pool(problem: Problem, top: int) -> np.ndarray:

@@ -246,11 +246,11 @@ class HighsModel:
             on_plan(self.posts_of(np.asarray(e.data_out.mip_solution)))
 
         def interrupt(e):
-            bound = -e.data_out.mip_dual_bound * self.scale
-            if bound < seen["bound"]:
-                seen["bound"] = bound
-                if stop(bound):
-                    e.interrupt()
+            # ``stop`` is checked on every call (a few float operations): an improving plan
+            # found since the last call may end the search as well as a better bound.
+            seen["bound"] = min(seen["bound"], -e.data_out.mip_dual_bound * self.scale)
+            if stop(seen["bound"]):
+                e.interrupt()
 
         hooks = [(h.cbMipImprovingSolution, improving, on_plan), (h.cbMipInterrupt, interrupt, stop)]
         hooks = [(event, fn) for event, fn, user in hooks if user is not None]

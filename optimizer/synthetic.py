@@ -64,3 +64,20 @@ def random_scenario(n: int, seed: int, *, budget_share: float = 0.03, locations:
         "model": {"repeat_decay": repeat_decay},
     }
     return scenario_from_dict(doc, base_dir=Path("."), source=f"<synthetic {n} seed {seed}>", pool=pool)
+
+
+#: Tier quotas that bind on ``hard_scenario`` pools (issue 12's "tight tier quotas"): at a 0.3%
+#: budget greedy alone would hire 9 nano, 16 mid, 2 macro creators on 10,000 creators.
+TIGHT_QUOTAS = {"min_count": {"nano": 20, "micro": 30}, "max_count": {"mid": 10, "macro": 2, "mega": 1},
+                "max_budget_share": {"macro": 0.3, "mega": 0.2}, "min_budget_share": {"nano": 0.1}}
+
+
+def hard_scenario(n: int, seed: int, *, cells: int = 240, budget_share: float = 0.003,
+                  quotas: bool = True) -> Scenario:
+    """Issue 12's hard shapes: up to 10 posts per creator, 240 target cells (4 ages x 2 genders x
+    30 cities) or 60 (3 x 2 x 10), optionally with ``TIGHT_QUOTAS``."""
+    if cells not in (60, 240):
+        raise ValueError("cells must be 60 or 240")
+    ages = ("18-24", "25-34", "35-44", "45-54") if cells == 240 else ("18-24", "25-34", "35-44")
+    return random_scenario(n, seed, budget_share=budget_share, locations=30 if cells == 240 else 10, ages=ages,
+                           max_posts=(1, 10), constraints=TIGHT_QUOTAS if quotas else None)
