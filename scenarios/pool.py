@@ -6,6 +6,7 @@ another's feet. Rates are all *per view* here, whatever basis the CSV used.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -120,7 +121,18 @@ class CreatorPool:
         A handle written in another case or Unicode form (``@AYSE.MAKEUP``, NFD ``@ayşe``) finds
         its creator too: plans and rules are typed by people, pools exported by machines.
         """
+        return self._handle_index
+
+    @functools.cached_property
+    def _handle_index(self) -> "HandleIndex":
+        # Built once per pool (folding 100,000 handles takes a while); rules, plans and reports
+        # look creators up many times. Not pickled: a worker rebuilds it if it needs it.
         return HandleIndex(self.handles)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_handle_index", None)
+        return state
 
     def dimension_shares(self, dimension: str) -> tuple[tuple[str, ...], np.ndarray] | None:
         """(value names, shares of shape (n, k)) of one dimension, or ``None`` without columns."""

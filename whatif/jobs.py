@@ -231,6 +231,9 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
     if target_reach is not None:
         result["target_reach_goal"] = float(target_reach)
         result["min_budget"] = float(scenario.budget)
+        result["min_budget_proven"] = bool(plan.stats.get("budget_proven", False))
+        if plan.stats.get("budget_note"):
+            result.setdefault("warnings", []).append(plan.stats["budget_note"])
     if plot is not None:
         from .charts import spend_by_tier
 
