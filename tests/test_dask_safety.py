@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -224,6 +225,9 @@ def test_the_overall_timeout_ends_a_stalled_run():
     assert time.monotonic() - start < 25  # cluster start + 2 s + close, not the task's 30 s
 
 
+PROGRESS_LINE = re.compile(r"^[a-z][\w .-]*: [\d,]+/[\d,]+ \(\d+%\), [\d.]+s elapsed$")
+
+
 @pytest.mark.slow
 def test_ctrl_c_on_a_local_cluster_ends_quietly_with_exit_130(tmp_path):
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: one line, exit 130."""
@@ -237,7 +241,10 @@ def test_ctrl_c_on_a_local_cluster_ends_quietly_with_exit_130(tmp_path):
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert err.strip().splitlines() == ["Error: interrupted"]
+    # Progress lines ("simulating: 45,000/400,000 (11%), 5.1s elapsed") may come first when the
+    # machine is slow; after them: one line, no logs, no traceback.
+    lines = [line for line in err.strip().splitlines() if not PROGRESS_LINE.match(line)]
+    assert lines == ["Error: interrupted"], err
     assert out == ""
 
 

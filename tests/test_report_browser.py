@@ -9,6 +9,7 @@ Skipped when Chromium is missing (CI installs the Debian ``chromium`` package).
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,13 +28,21 @@ pytestmark = [
 ]
 
 
+def _uncapped_address_space() -> None:
+    # CI runs the suite under a soft 4 GiB RLIMIT_AS; Chromium reserves tens of GiB of virtual
+    # address space for its sandbox and heap cages and dies with SIGTRAP under such a cap, so the
+    # browser (not the code under test) gets the hard limit back.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
 def chromium(url: str, workdir: Path, *extra: str) -> subprocess.CompletedProcess:
     """Run headless Chromium once, in a fresh profile, with console messages logged to stderr."""
     profile = workdir / f"profile-{len(list(workdir.glob('profile-*')))}"
     args = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-extensions", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, url]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, preexec_fn=_uncapped_address_space)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
 
