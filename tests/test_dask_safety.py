@@ -243,7 +243,7 @@ def test_ctrl_c_on_a_local_cluster_ends_quietly_with_exit_130(tmp_path):
     assert proc.returncode == 130, err
     # Progress lines ("simulating: 45,000/400,000 (11%), 5.1s elapsed") may come first when the
     # machine is slow; after them: one line, no logs, no traceback.
-    lines = [line for line in err.strip().splitlines() if not PROGRESS_LINE.match(line)]
+    lines = [line for line in err.strip().splitlines() if line and not PROGRESS_LINE.match(line)]
     assert lines == ["Error: interrupted"], err
     assert out == ""
 
