@@ -336,20 +336,6 @@ def simulate(scenario, plan_path, strategy, runs, days, seed, n_jobs, dask, plot
          fmt, output, force)
 
 
-@main.command(short_help="Fit the simulator's parameters from past posts (CSV); print fit quality and TOML.",
-              epilog=_examples("reachmix calibrate history.csv",
-                               "reachmix calibrate history.csv --toml calibration.toml --format json -o fit.json"))
-@click.argument("history", type=click.Path(path_type=Path))
-@click.option("--toml", "toml_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the fitted TOML fragment to FILE.")
-@FORMAT
-@OUTPUT
-@FORCE
-def calibrate(history, toml_path, fmt, output, force):
-    """Fit the simulator's parameters from past posts (CSV); prints fit quality and a TOML fragment."""
-    emit(jobs.calibrate(history, toml_path=toml_path, output=output, force=force), fmt, output, force)
-
-
 def _check_video_map(ctx, param, values):
     for item in values:
         target, sep, source = str(item).partition("=")
@@ -377,6 +363,22 @@ def _reader_options(f):
     ]):
         f = option(f)
     return f
+
+
+@main.command(short_help="Fit the simulator's parameters from past posts; print fit quality and TOML.",
+              epilog=_examples("reachmix calibrate history.csv",
+                               "reachmix calibrate history.csv --toml calibration.toml --format json -o fit.json"))
+@click.argument("history", type=click.Path(path_type=Path))
+@click.option("--toml", "toml_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the fitted TOML fragment to FILE.")
+@FORMAT
+@OUTPUT
+@FORCE
+@_reader_options
+def calibrate(history, toml_path, fmt, output, force, **reading):
+    """Fit the simulator's parameters from past posts (CSV, JSON or JSON Lines, read like ingest's
+    exports); prints fit quality and a TOML fragment."""
+    emit(jobs.calibrate(history, toml_path=toml_path, output=output, force=force, **reading), fmt, output, force)
 
 
 @main.command(short_help="Turn video exports into a history, a creator pool and a calibration (--out DIR).",

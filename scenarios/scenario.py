@@ -120,7 +120,7 @@ class SimulationSettings:
     view_dispersion_followers: float = _setting(1.6, high=5.0, doc="sigma of log-views for a creator known "
                                                 "only by followers")
     post_failure_rate: float = _setting(0.05, high=1.0)
-    views_per_share: float = _setting(3.0)
+    views_per_share: float = _setting(0.0)
     follow_rate: float = _setting(0.002, high=1.0)
     churn_rate: float = _setting(0.001, high=1.0)
     # Per-tier sigma of log-views; blank (None) = use view_dispersion. See simulate/assumptions.py.

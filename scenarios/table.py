@@ -358,6 +358,10 @@ def _resolve(headers, source, required, known, aliases, mapping, error, prefixes
     missing = [c for c in required if c not in names]
     if missing:
         col = missing[0]
+        taken = next((t for t, j in names.items() if why.get(t) == "mapped" and keys[j] in (col, _loose(col))), None)
+        if taken is not None:
+            raise error(f'{source}, row 1: column "{headers[names[taken]].strip()}" is mapped to {taken}, so it '
+                        f"cannot also be read as {col}; a column feeds one target: map {col} to another column")
         hint = did_you_mean(col, [k for k in keys if k])
         extra = ""
         looks_other = len(headers) == 1 and any(d in headers[0] for d in DELIMITERS if d != (forced or ","))

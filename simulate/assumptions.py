@@ -45,8 +45,12 @@ VIEW_DISPERSION_FOLLOWERS = FOLLOWER_VIEW_SIGMA
 #: A bought post that never goes live (creator drops out, video rejected by moderation). Stated
 #: assumption: 5%. A failed post is not paid (agencies pay on publication).
 POST_FAILURE_RATE = 0.05
-#: Extra views each share brings (the sharer's contacts who watch). Stated assumption: 3.
-VIEWS_PER_SHARE = 3.0
+#: Extra views each share brings (the sharer's contacts who watch), ON TOP of avg_views. Default 0:
+#: a creator's views as exported (and so ``avg_views`` from ``reachmix ingest``) already include the
+#: views that shares brought, so adding a cascade double-counts them (the field test of issue 9 found
+#: +2% on average and up to 2x for creators with many shares). Set it (e.g. 3, a stated assumption)
+#: only when a pool's avg_views count views from followers' feeds alone.
+VIEWS_PER_SHARE = 0.0
 #: Upper bound of the cascade's amplification ratio q = views_per_share * shares_rate: shared views
 #: are shared again at the same rate, a geometric series summed as 1 / (1 - q). Bounding q keeps the
 #: cascade finite whatever the inputs (a real share cascade saturates). Stated assumption: 0.5.

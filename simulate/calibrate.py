@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from scenarios import SimulationSettings, Tiers
+from scenarios import SimulationSettings, Tiers, cells
 from scenarios.errors import one_line
 
 from . import assumptions, views_fit
@@ -230,6 +230,9 @@ def fit(observations: list[Observation], warnings: list[str], *, source: str = "
         handles.append(obs_list[0].handle)
         latest.append(max(obs_list, key=lambda o: o.observed_at))
     eventual_arr, followers_arr = np.array(eventual), np.array(followers)
+    # One creator per real creator: '@Ayse', 'ayse' and 'AYSE ' are one account (the history
+    # reader's creator key), for the random effects, the within-creator sigma and the CV folds.
+    handles = cells.fold_names(np.asarray(handles, dtype=object)).tolist() if handles else []
     tier_idx = tiers.classify(followers_arr)
     vpf = _views_per_follower(eventual_arr, followers_arr, handles, tier_idx, tiers, source, warnings)
     disp = _dispersion(eventual_arr, handles, tier_idx, tiers, vpf, warnings, source)
@@ -237,7 +240,7 @@ def fit(observations: list[Observation], warnings: list[str], *, source: str = "
     inter = _interactions(latest, tiers, warnings, source)
     warnings[:] = [one_line(w) for w in warnings]
     return Calibration(source=source, observations=len(observations), videos=len(videos),
-                       creators=len(set(o.handle for o in observations)), curve=curve,
+                       creators=len(set(cells.fold_names(np.asarray([o.handle for o in observations], dtype=object)).tolist())), curve=curve,
                        views_per_follower=vpf, view_dispersion=disp, interactions=inter, warnings=warnings,
                        view_models=models, tiers=tiers, fits=fits)
 

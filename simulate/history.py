@@ -26,7 +26,6 @@ missing required columns, damaged ids, an ambiguous date column) is a ``Calibrat
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -92,7 +91,7 @@ class Observation:
         handle + posted_at), or for an Observation made by hand its id, else handle + posted_at."""
         if self.video_index >= 0:
             return ("video", self.video_index)
-        return ("id", self.video_id) if self.video_id else (self.handle, self.posted_at)
+        return ("id", self.video_id) if self.video_id else (cells.fold_name(self.handle), self.posted_at)
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,10 +244,9 @@ def load_history(paths: Sequence[str | Path], options: ReadOptions | None = None
 
 def _aliases() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
-    for name in ("HISTORY_ALIASES", "ALIASES"):
-        for target, names in (getattr(tables, name, None) or {}).items():
-            if target in COLUMNS:
-                out.setdefault(target, []).extend(n for n in names if n not in out.get(target, []))
+    for target, names in tables.ALIASES.items():
+        if target in COLUMNS:
+            out.setdefault(target, []).extend(n for n in names if n not in out.get(target, []))
     for target, names in EXTRA_ALIASES.items():
         out.setdefault(target, []).extend(n for n in names if n not in out[target])
     return {k: tuple(v) for k, v in out.items()}
@@ -299,7 +297,9 @@ def _tags(column) -> np.ndarray:
         cleaned = text or ""
         for ch in "[]\"'#;,|\t\n":
             cleaned = cleaned.replace(ch, " ")
-        parsed[k] = tuple(dict.fromkeys(unicodedata.normalize("NFC", t).casefold() for t in cleaned.split() if t))
+        # fold_name, not str.casefold: casefold turns '#İstanbul' into 'i̇stanbul' (i + U+0307), a tag
+        # that matches neither 'istanbul' nor a brief's tag.
+        parsed[k] = tuple(dict.fromkeys(cells.fold_name(t) for t in cleaned.split() if t))
     return parsed[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
 
 

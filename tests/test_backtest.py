@@ -92,8 +92,37 @@ def test_table_output_and_foreign_headers(tmp_path):
                                "--map", "video_id=vid_id", "--map", "posted_at=vid_time", "--map", "views=vid_nview",
                                "--map", "followers=user_nfollower", "--timezone", "posted_at=Europe/Istanbul")
     assert code == 0, stderr
-    assert stdout.splitlines()[1].split() == ["method", "tier", "videos", "coverage_90", "coverage_50", "median_ratio"]
+    assert stdout.splitlines()[1].split() == ["method", "tier", "videos", "creators", "coverage_90", "coverage_50",
+                                              "median_ratio"]
     assert "Ideal: coverage_90 90%, coverage_50 50%, median_ratio 1." in stdout
+
+
+def test_creators_per_tier_and_small_sample_warning():
+    """Each score counts its distinct test creators; a method scored on < 30 videos or < 10 creators is warned."""
+    code, stdout, stderr = run("backtest", DATA / "research_api.jsonl", "--seed", "3", "--format", "json")
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    frame, _ = load_history([DATA / "research_api.jsonl"])
+    train = split_creators(frame.creators, 0.7, 3)
+    test = frame.take(~train[frame.creator])
+    f = forecasts(test, type("Cal", (), {"curve": {}, "view_dispersion": {}, "view_model": None,
+                                         "views_per_follower": {}})())
+    for method in ("history", "followers"):
+        m = result[method]
+        ok = f[method]["usable"]
+        assert m["creators"] == np.unique(f["creator"][ok]).size  # independent: distinct creators scored
+        for tier, s in m["by_tier"].items():
+            sel = ok & (f["tier"] == ["nano", "micro", "mid", "macro", "mega"].index(tier))
+            assert s["creators"] == np.unique(f["creator"][sel]).size
+        small = m["videos"] < 30 or m["creators"] < 10
+        warned = [w for w in result["warnings"] if w.startswith(f"backtest: the {method} forecast was scored on ")]
+        assert len(warned) == small
+        if small:
+            assert warned[0] == (f"backtest: the {method} forecast was scored on {m['videos']:,} test video(s) of "
+                                 f"{m['creators']:,} creator(s) (fewer than 30 videos or 10 creators): its coverage "
+                                 "is too noisy to judge; give more creators or a smaller --train-share")
+            assert warned[0] in stderr  # the CLI prints the result's warnings on stderr
+    assert any(m["videos"] < 30 or m["creators"] < 10 for m in (result["history"], result["followers"]))
 
 
 def test_score_of_a_calibrated_log_normal():
@@ -120,6 +149,7 @@ def test_history_forecast_leaves_the_video_out_by_hand():
         curve = {"day1_share": 0.3, "shape": 1.3, "days": 90.0}
         view_dispersion = {"all": 1.2, "by_tier": {"nano": 1.2}}
         views_per_follower = {"all": {"mu": math.log(0.5), "sigma": 1.5}}
+        view_model = None  # no follower model fitted: the per-tier views-per-follower fallback
 
     f = forecasts(frame, Fit())
     logs = np.log([100.0, 1000.0, 10000.0])

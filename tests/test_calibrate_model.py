@@ -169,3 +169,26 @@ def test_single_tier_single_follower_count_writes_no_curve():
             "follower curve") in cal.warnings
     doc = tomllib.loads(cal.to_toml())
     assert "view_curve" not in doc["model"]
+
+
+def test_creators_are_grouped_by_the_folded_handle():
+    """'@c7', '@C7' and ' @c7 ' are one creator (the history reader's key): the random effects, the
+    within-creator sigma and the CV folds must not split a creator into one per spelling."""
+    import dataclasses
+
+    obs, _ = history(seed=5, creators=80)
+    spellings = [lambda h: h, str.upper, lambda h: f" {h} "]
+    video_number: dict = {}  # each video (handle, posted_at) spelled one way, a creator's videos three ways
+    for o in obs:
+        video_number.setdefault((o.handle, o.posted_at), len(video_number))
+    respelled = [dataclasses.replace(o, handle=spellings[video_number[(o.handle, o.posted_at)] % 3](o.handle))
+                 for o in obs]
+    assert len({o.handle for o in respelled}) > 150  # the spellings do reach the fit
+    plain, mixed = fit(obs, [], source="s.csv"), fit(respelled, [], source="s.csv")
+    assert plain.creators == mixed.creators == 80
+    assert mixed.view_dispersion["df"] == plain.view_dispersion["df"]
+    assert mixed.view_dispersion["all"] == pytest.approx(plain.view_dispersion["all"], rel=1e-12)
+    for name in ("curve", "rate"):
+        assert mixed.view_models[name]["creators"] == 80
+        assert mixed.view_models[name]["tau"] == pytest.approx(plain.view_models[name]["tau"], rel=1e-9)
+        assert mixed.view_models[name]["cv_rmse"] == pytest.approx(plain.view_models[name]["cv_rmse"], rel=1e-9)

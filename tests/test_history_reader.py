@@ -238,3 +238,13 @@ def test_rows_without_an_id_join_the_id_video_of_the_same_creator_and_second():
     assert report.linked_by == "mixed" and frame.videos == 2
     assert sorted(frame.video_id.tolist()) == ["", ID1, ID1]
     assert any("2 observation(s) have no video_id" in w for w in report.warnings)
+
+
+def test_tags_fold_turkish_capitals_without_a_combining_dot():
+    """'#İstanbul' folds to 'istanbul' (scenarios.cells.fold_name), not str.casefold's 'i' + U+0307."""
+    text = ("handle,followers,posted_at,observed_at,views,tags\n"
+            "@a,1000,2025-03-01T12:00:00Z,2025-03-02T12:00:00Z,100,#İstanbul #ISTANBUL #Kahve\n"
+            "@a,1000,2025-03-02T12:00:00Z,2025-03-03T12:00:00Z,100,#istanbul;#KAHVE\n")
+    frame, _ = frame_of(text)
+    assert frame.tags.tolist() == [("istanbul", "kahve"), ("istanbul", "kahve")]
+    assert all("\u0307" not in t for tags in frame.tags.tolist() for t in tags)

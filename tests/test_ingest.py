@@ -210,3 +210,92 @@ def test_no_usable_rows_is_an_error_naming_a_skipped_row(tmp_path):
     assert code == 2 and stderr == (f'Error: {src}: no usable rows (1 skipped; first: {src}, row 2, column views: '
                                     '"n/a" is not a number; write a number such as 2500, 13.9K or 1.4M; row skipped)\n')
     assert run("backtest", src)[2] == stderr
+
+
+def test_inputs_inside_the_out_folder_are_never_overwritten(tmp_path):
+    """ingest OUT/history.csv --out OUT (and --rate-card OUT/creators.csv) would replace what it reads: refused
+    with exit 2 even with --force, naming both paths; the input is left as it was."""
+    out = tmp_path / "o"
+    code, _, stderr = run("ingest", DATA / "research_api.jsonl", "--out", out)
+    assert code == 0, stderr
+    history = out / "history.csv"
+    before = history.read_bytes()
+    for force in ((), ("--force",)):
+        code, _, stderr = run("ingest", history, DATA / "research_api.jsonl", "--out", out, *force)
+        assert code == 2 and stderr == (f"Error: --out {out}: its history.csv ({history}) is the input file {history}; "
+                                        "ingest would overwrite it; give --out another folder\n")
+        assert history.read_bytes() == before
+    card = out / "creators.csv"
+    card.write_text("tier,price\nnano,150\n")
+    code, _, stderr = run("ingest", DATA / "research_api.jsonl", "--rate-card", card, "--out", out, "--force")
+    assert code == 2 and stderr == (f"Error: --out {out}: its creators.csv ({card}) is the input file {card}; "
+                                    "ingest would overwrite it; give --out another folder\n")
+    assert card.read_text() == "tier,price\nnano,150\n"
+
+
+def test_summary_output_may_not_be_a_file_ingest_writes(tmp_path):
+    out = tmp_path / "o"
+    for name in ("history.csv", "creators.csv", "calibration.toml"):
+        code, _, stderr = run("ingest", DATA / "research_api.jsonl", "--out", out, "--output", out / name)
+        assert code == 2 and stderr == (f"Error: --output {out / name} is the {name} that ingest writes; give "
+                                        "--output another file name\n")
+    assert not out.exists()
+
+
+def test_followers_and_avg_views_are_written_without_rounding(tmp_path):
+    """followers = the latest observed count exactly (2274689, not 2.27469e+06); avg_views reads back to the
+    computed float."""
+    from whatif.ingest import creator_table, fit_calibration
+
+    text = ("handle,followers,posted_at,observed_at,views\n"
+            "@big,2274671,2024-01-01T00:00:00Z,2024-06-01T00:00:00Z,1234567\n"
+            "@big,2274689,2024-01-02T00:00:00Z,2024-06-02T00:00:00Z,2345678\n"
+            "@small,1234,2024-01-02T00:00:00Z,2024-06-02T00:00:00Z,321\n")
+    src = tmp_path / "h.csv"
+    src.write_text(text)
+    code, _, stderr = run("ingest", src, "--out", tmp_path / "o")
+    assert code == 0, stderr
+    pool = {r["handle"]: r for r in rows(tmp_path / "o" / "creators.csv")}
+    assert pool["@big"]["followers"] == "2274689" and pool["@small"]["followers"] == "1234"
+    frame, report = load_history([src])
+    expected = creator_table(frame, fit_calibration(frame, report))
+    for k, handle in enumerate(expected["handle"]):
+        assert float(pool[handle]["avg_views"]) == float(expected["avg_views"][k])
+        assert int(pool[handle]["videos"]) == int(expected["videos"][k])
+
+
+def test_few_video_creators_are_shrunk_toward_the_follower_curve(tmp_path):
+    """Known parameters (simulate/exports.py, 800 creators with 1-6 videos): a 1-video creator's avg_views is
+    its mean log views shrunk toward the calibration's follower curve (empirical Bayes), not its single post
+    x exp(s^2) (the flat prior inflated it ~6.5x on average here, measured below as `before`)."""
+    from scenarios.cells import fold_name
+    from simulate.exports import ExportTruth, generate_videos, write_api_jsonl
+    from whatif.ingest import creator_table, fit_calibration
+
+    truth = ExportTruth()
+    records = generate_videos(truth, creators=800, videos_per_creator=(1, 6), recrawl_share=0.35, seed=1)
+    path = tmp_path / "videos.jsonl"
+    write_api_jsonl(path, records, seed=1)
+    frame, report = load_history([path])
+    cal = fit_calibration(frame, report)
+    table = creator_table(frame, cal)
+    expected = {fold_name(r["username"]): truth.view_scale * r["truth"]["followers"] ** truth.view_exponent
+                * math.exp(r["truth"]["level"] + truth.within_sigma**2 / 2) for r in records}
+    true = np.array([expected[fold_name(h)] for h in table["handle"]])
+    n = table["videos"]
+    one = n == 1
+    before = np.exp(table["own_mean"] + table["own_sigma"] ** 2 * (1 + 1 / n) / 2)  # the flat prior, by hand
+    assert np.mean(before[one] / true[one]) > 4.0  # the inflation this guards against
+    ratio = table["avg_views"][one] / true[one]
+    assert np.mean(ratio) < 2.0 and 0.75 < table["avg_views"][one].sum() / true[one].sum() < 1.25
+    # By hand for one 1-video creator: w = 1 / (1 + sigma^2 / (sd^2 - sigma^2)) of the chosen model.
+    k = int(np.flatnonzero(one)[0])
+    fitted = cal.fits[cal.view_model]
+    mu0, sd = cal.predict_from_followers(table["followers"][k:k + 1])
+    w = 1.0 / (1.0 + fitted.sigma**2 / (sd[0] ** 2 - fitted.sigma**2))
+    assert table["log_mean"][k] == pytest.approx(w * table["own_mean"][k] + (1 - w) * mu0[0])
+    assert table["post_var"][k] == pytest.approx(w * fitted.sigma**2)
+    # What the simulator draws (views_sigma^2 (1 + 1/videos)) is the predictive variance; avg_views its mean.
+    predictive = table["own_sigma"] ** 2 + table["post_var"]
+    assert table["views_sigma"] ** 2 * (1 + 1 / n) == pytest.approx(predictive)
+    assert table["avg_views"] == pytest.approx(np.exp(table["log_mean"] + predictive / 2))

@@ -397,3 +397,10 @@ def test_optimize_and_compare_read_a_foreign_pool_with_map(write_scenario):
     row = json.loads(result.stdout)["rows"][0]
     assert row["status"] != "infeasible"
     assert any('column "vid_nview" is not used' in w for w in row["warnings"])
+
+
+def test_a_required_column_mapped_elsewhere_says_so():
+    with pytest.raises(PoolError) as exc:
+        parse_pool("handle,followers,price\n@a,100,5\n", "p.csv", read_options=ReadOptions(mapping={"avg_views": "followers"}))
+    assert str(exc.value) == ('p.csv, row 1: column "followers" is mapped to avg_views, so it cannot also be read '
+                              "as followers; a column feeds one target: map followers to another column")

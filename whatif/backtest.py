@@ -42,6 +42,11 @@ from .ingest import (curve_of, fit_calibration, latest_rows, require_rows, shrun
 Z90 = 1.6448536269514722   # standard normal p95
 Z50 = 0.6744897501960817   # standard normal p75
 METHODS = ("history", "followers")
+#: Fewest test videos and test creators a method's scores are trusted on: with 30 videos the
+#: standard error of a 90% coverage is already about 5 points (sqrt(0.9 x 0.1 / 30)), and a
+#: creator's videos are alike, so fewer than 10 creators make even that optimistic.
+MIN_SCORED_VIDEOS = 30
+MIN_SCORED_CREATORS = 10
 
 
 class BacktestError(ReachmixError):
@@ -64,9 +69,8 @@ def follower_prediction(calibration, followers: np.ndarray, tiers: Tiers) -> tup
     where a tier has none; log(0.25) and 1.5 when nothing was fitted).
     """
     followers = np.asarray(followers, dtype=float)
-    predict = getattr(calibration, "predict_from_followers", None)
-    if callable(predict) and getattr(calibration, "view_model", None):
-        mu, sigma = predict(followers)
+    if calibration.view_model:
+        mu, sigma = calibration.predict_from_followers(followers)
         return np.asarray(mu, dtype=float), np.broadcast_to(np.asarray(sigma, dtype=float), followers.shape).copy()
     vpf = calibration.views_per_follower
     tier = tiers.classify(followers)
@@ -116,16 +120,19 @@ def forecasts(test: HistoryFrame, calibration, tiers: Tiers = Tiers()) -> dict[s
 # ------------------------------------------------------------------------------------------------
 # Scores
 
-def score(real: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> dict[str, Any]:
-    """coverage_90, coverage_50, median_ratio and the PIT values of real views under N(mu, sigma)."""
+def score(real: np.ndarray, mu: np.ndarray, sigma: np.ndarray, creator: np.ndarray | None = None) -> dict[str, Any]:
+    """coverage_90, coverage_50, median_ratio and the PIT values of real views under N(mu, sigma);
+    ``creators`` = distinct ``creator`` ids scored (the videos of one creator are not independent)."""
     real = np.asarray(real, dtype=float)
+    creators = int(np.unique(creator).size) if creator is not None else None
     with np.errstate(divide="ignore"):
         z = (np.log(real) - mu) / sigma  # 0 real views: z = -inf, below every band
     if real.size == 0:
-        return {"videos": 0, "coverage_90": None, "coverage_50": None, "median_ratio": None, "pit": np.zeros(0)}
+        return {"videos": 0, "creators": 0, "coverage_90": None, "coverage_50": None, "median_ratio": None,
+                "pit": np.zeros(0)}
     with np.errstate(divide="ignore", over="ignore"):
         ratio = np.exp(mu) / real
-    return {"videos": int(real.size), "coverage_90": float(np.mean(np.abs(z) <= Z90)),
+    return {"videos": int(real.size), "creators": creators, "coverage_90": float(np.mean(np.abs(z) <= Z90)),
             "coverage_50": float(np.mean(np.abs(z) <= Z50)), "median_ratio": float(np.median(ratio)),
             "pit": _phi(z)}
 
@@ -138,19 +145,32 @@ def evaluate(test: HistoryFrame, calibration, tiers: Tiers = Tiers()) -> tuple[d
     for method in METHODS:
         m = f[method]
         ok = m["usable"]
-        overall = score(f["real"][ok], m["mu"][ok], m["sigma"][ok])
+        overall = score(f["real"][ok], m["mu"][ok], m["sigma"][ok], f["creator"][ok])
         pits[method] = overall.pop("pit")
         by_tier = {}
         for k, name in enumerate(tiers.names):
             sel = ok & (f["tier"] == k)
             if sel.any():
-                s = score(f["real"][sel], m["mu"][sel], m["sigma"][sel])
+                s = score(f["real"][sel], m["mu"][sel], m["sigma"][sel], f["creator"][sel])
                 s.pop("pit")
                 by_tier[name] = s
         overall["by_tier"] = by_tier
         overall["skipped"] = int((~ok).sum())
         out[method] = overall
     return out, pits
+
+
+def small_sample_warnings(result: Mapping[str, Any]) -> list[str]:
+    """A warning for each method scored on fewer than ``MIN_SCORED_VIDEOS`` videos or
+    ``MIN_SCORED_CREATORS`` creators: its coverage is then too noisy to judge the bands by."""
+    out = []
+    for method in METHODS:
+        videos, creators = result[method]["videos"], result[method]["creators"] or 0
+        if videos < MIN_SCORED_VIDEOS or creators < MIN_SCORED_CREATORS:
+            out.append(f"backtest: the {method} forecast was scored on {videos:,} test video(s) of {creators:,} "
+                       f"creator(s) (fewer than {MIN_SCORED_VIDEOS} videos or {MIN_SCORED_CREATORS} creators): its "
+                       "coverage is too noisy to judge; give more creators or a smaller --train-share")
+    return out
 
 
 def split_creators(creators: int, train_share: float, seed: int) -> np.ndarray:
@@ -185,7 +205,8 @@ def backtest_frame(frame: HistoryFrame, report, *, train_share: float = 0.7, see
         "train_share": float(train_share), "seed": int(seed),
         "train": {"creators": train.creators, "videos": train.videos, "observations": len(train)},
         "test": {"creators": test.creators, "videos": test.videos, "observations": len(test)},
-        "warnings": list(dict.fromkeys(list(report.warnings) + list(calibration.warnings))),
+        "warnings": list(dict.fromkeys(list(report.warnings) + list(calibration.warnings)
+                                       + small_sample_warnings(result))),
     })
     if plot is not None:
         calibration_chart(pits, plot)
@@ -200,15 +221,17 @@ def backtest_tables(result: Mapping[str, Any]) -> tuple[Table, ...]:
     rows = []
     for method in METHODS:
         m = result[method]
-        rows.append((method, "all", m["videos"], _pct(m["coverage_90"]), _pct(m["coverage_50"]), m["median_ratio"]))
+        rows.append((method, "all", m["videos"], m["creators"], _pct(m["coverage_90"]), _pct(m["coverage_50"]),
+                     m["median_ratio"]))
         for tier, s in m["by_tier"].items():
-            rows.append((method, tier, s["videos"], _pct(s["coverage_90"]), _pct(s["coverage_50"]), s["median_ratio"]))
+            rows.append((method, tier, s["videos"], s["creators"], _pct(s["coverage_90"]), _pct(s["coverage_50"]),
+                         s["median_ratio"]))
     notes = (f"Ideal: coverage_90 90%, coverage_50 50%, median_ratio 1. Train: {result['train']['creators']:,} "
              f"creators; test: {result['test']['creators']:,} creators, {result['test']['videos']:,} videos.",)
     if result["history"].get("skipped"):
         notes += (f"history: {result['history']['skipped']:,} test video(s) skipped (their creator has no "
                   "other video).",)
-    return (Table(columns=("method", "tier", "videos", "coverage_90", "coverage_50", "median_ratio"),
+    return (Table(columns=("method", "tier", "videos", "creators", "coverage_90", "coverage_50", "median_ratio"),
                   rows=tuple(rows), title=f"Backtest (train share {result['train_share']:g}, seed {result['seed']})",
                   notes=notes),)
 

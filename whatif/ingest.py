@@ -11,12 +11,18 @@ Outputs, in ``--out DIR``:
   ``followers`` = the latest observation's; ``videos`` = the creator's videos;
   ``avg_views`` = expected views of one new post: each video's *eventual* views are estimated from
   its observations corrected for age with the fitted accumulation curve (geometric mean over the
-  video's observations of ``views / A(age)``), then the creator's geometric mean ``G`` over videos
-  is turned into a mean with the log-normal correction ``avg_views = G x exp(s_pred^2 / 2)``,
-  ``s_pred = views_sigma x sqrt(1 + 1/videos)`` (mean-preserving: the simulator's draw
-  ``exp(s_pred Z - s_pred^2 / 2)`` then has median ``G`` and mean ``avg_views``);
-  ``views_sigma`` = the creator's own standard deviation of log eventual views shrunk toward its
-  tier's within-creator sigma (``shrunk_sigma``); ``likes/comments/shares_rate`` = ratio of sums over
+  video's observations of ``views / A(age)``); the creator's mean ``m`` of their logs over its
+  ``videos`` = n is shrunk toward what the calibration's follower model predicts for its followers
+  (``shrunk_mean``: posterior mean ``mu_post``, variance ``v_post``; a 1-video creator is mostly
+  its follower curve, not its one lucky or unlucky post); with ``s`` = the creator's own standard
+  deviation of log eventual views shrunk toward its tier's within-creator sigma (``shrunk_sigma``),
+  a new post's log views have predictive variance ``s_pred^2 = s^2 + v_post`` and
+  ``avg_views = exp(mu_post + s_pred^2 / 2)`` (its mean). ``views_sigma`` is written as
+  ``sqrt(s_pred^2 / (1 + 1/videos))`` so that the simulator's ``views_sigma x sqrt(1 + 1/videos)``
+  is exactly ``s_pred`` (mean-preserving draw ``exp(s_pred Z - s_pred^2 / 2)``: median
+  ``exp(mu_post)``, mean ``avg_views``); ``videos`` is the real count. Without a follower model
+  (fewer than ``MIN_SHRINK_CREATORS`` creators) ``v_post = s^2 / n`` and ``views_sigma = s``;
+  ``likes/comments/shares_rate`` = ratio of sums over
   each video's latest observation; ``tags`` = the creator's most used hashtags;
   ``last_posted_at``; ``price`` from ``--rate-card`` or blank (the user fills it before optimizing).
 * ``calibration.toml``: the calibrate fit of the same observations, for ``--calibration``.
@@ -36,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from scenarios import Tiers
+from scenarios import Tiers, files
 from scenarios.errors import ReachmixError
 from scenarios.table import ReadOptions
 from simulate import assumptions
@@ -49,15 +55,23 @@ from .formats import Table
 #: ``s^2 = (K0 s_tier^2 + (n - 1) s_own^2) / (K0 + n - 1)``, the posterior mean of a variance under a
 #: scaled inverse-chi-square prior centred on the tier's pooled within-creator variance with K0
 #: degrees of freedom (Gelman et al., Bayesian Data Analysis, 3rd ed., section 3.3). Stated
-#: assumption: K0 = 10, i.e. a creator's own spread counts as much as the tier's after 11 videos; a
-#: sigma from a few videos is too noisy (its chi-square has n - 1 degrees of freedom) to use alone,
-#: and a noisy plug-in sigma makes bands too narrow on average (backtest: K0 = 4 covered 87.8-89.3%
-#: of real views with the p5-p95 band, K0 = 10 88.1-89.9%, on docs/real-data.md's synthetic export).
+#: assumption, not fitted: K0 = 10, i.e. a creator's own spread counts as much as the tier's after
+#: 11 videos. Reasoning: a sigma from n videos has a chi-square with n - 1 degrees of freedom (its
+#: relative standard error is about 1 / sqrt(2 (n - 1)): 50% at 3 videos, 22% at 11), too noisy to
+#: use alone, and a noisy plug-in sigma makes bands too narrow on average (Jensen: the band's
+#: coverage is concave in sigma); the tier's pooled sigma is estimated from hundreds of degrees of
+#: freedom, so a creator should need about a dozen videos to move its own sigma halfway. Override
+#: it to weigh creators' own spreads more or less; check it on your own exports with backtest.
 SIGMA_PRIOR_DOF = 10.0
 #: Videos the calibration of a large export is fitted on (a seeded sample of whole creators): enough
 #: for standard errors far below the spread between creators (the curve's two parameters, the
 #: follower curve's two, one dispersion per tier), and it keeps a million-row ingest within 30 s.
 CALIBRATION_MAX_VIDEOS = 5_000
+#: Fewest creators in the calibration's follower model for shrinking a creator's mean toward it
+#: (``shrunk_mean``): below it the between-creator spread tau is too poorly known (it is often
+#: estimated as 0 from a handful of creators, which would replace every creator by the curve).
+#: The same floor as the model's cross-validation (views_fit.MIN_CV_CREATORS).
+MIN_SHRINK_CREATORS = 10
 #: Hashtags kept per creator (most used first).
 TAGS_PER_CREATOR = 10
 OUTPUT_NAMES = ("history.csv", "creators.csv", "calibration.toml")
@@ -161,6 +175,39 @@ def shrunk_sigma(own_var: np.ndarray, n: np.ndarray, tier_sigma: np.ndarray) -> 
     return np.sqrt((SIGMA_PRIOR_DOF * tier_sigma**2 + dof * own) / (SIGMA_PRIOR_DOF + dof))
 
 
+def shrunk_mean(mean: np.ndarray, n: np.ndarray, followers: np.ndarray, calibration) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior (mean, variance) of each creator's level of log views (empirical Bayes).
+
+    The calibration's chosen follower model with creator random effects (simulate/views_fit.py)
+    says a creator's level is ``N(x beta, tau^2)`` given its followers and its videos scatter around
+    it with the within-creator ``sigma``. With ``n`` videos of mean ``m`` the posterior is normal
+    with weight ``w = n / (n + sigma^2 / tau_p^2)`` on ``m``: mean ``w m + (1 - w) x beta``, variance
+    ``w sigma^2 / n``; ``tau_p^2 = tau^2 + x'Cx`` (the prior also carries the uncertainty of beta).
+    A lucky single post is pulled toward what its follower count predicts, instead of being taken as
+    the creator's level. Without a follower model, or without repeat creators (``sigma`` and ``tau``
+    not told apart), the flat prior: mean ``m``, variance ``s^2 / n`` with the tier's sigma.
+    """
+    n = np.maximum(np.asarray(n, dtype=float), 1.0)
+    tiers = calibration.tiers
+    flat = mean, tier_sigmas(calibration, tiers)[tiers.classify(followers)] ** 2 / n
+    chosen = calibration.view_model
+    fitted = calibration.fits.get(chosen) if chosen else None
+    if (fitted is None or fitted.sigma is None or fitted.tau is None or fitted.creators < MIN_SHRINK_CREATORS
+            or len(mean) == 0):
+        return flat
+    mu0, sd = calibration.predict_from_followers(followers)
+    sigma2 = fitted.sigma**2
+    prior_var = np.maximum(sd**2 - sigma2, 1e-12)  # tau^2 + x'Cx
+    w = n / (n + sigma2 / prior_var)
+    shrunk = w * mean + (1.0 - w) * mu0, w * sigma2 / n
+    if chosen == "rate" and "curve" not in calibration.fits:
+        # A tier the per-tier rates were not fitted on has no prior (predict_from_followers has no
+        # rate for it): those creators keep the flat prior.
+        known = np.array([name in fitted.names for name in tiers.names] + [False])[tiers.classify(followers)]
+        return np.where(known, shrunk[0], flat[0]), np.where(known, shrunk[1], flat[1])
+    return shrunk
+
+
 def creator_table(frame: HistoryFrame, calibration, tiers: Tiers = Tiers()) -> dict[str, np.ndarray]:
     """One entry per creator (index = ``frame.creator``): the pool columns as arrays."""
     creators = frame.creators
@@ -178,8 +225,14 @@ def creator_table(frame: HistoryFrame, calibration, tiers: Tiers = Tiers()) -> d
     newest = order[np.r_[frame.creator[order][1:] != frame.creator[order][:-1], True]]
     followers = frame.followers[newest]
     tier = tiers.classify(followers)
-    sigma = shrunk_sigma(own_var, n, tier_sigmas(calibration, tiers)[tier])
-    avg_views = np.exp(mean + sigma**2 * (1.0 + 1.0 / np.maximum(n, 1)) / 2.0)
+    own_sigma = shrunk_sigma(own_var, n, tier_sigmas(calibration, tiers)[tier])
+    post_mean, post_var = shrunk_mean(mean, n, followers, calibration)
+    # Predictive variance of a new post's log views: the creator's own spread plus the uncertainty
+    # of its (shrunk) level. The simulator draws with views_sigma^2 (1 + 1/videos); views_sigma is
+    # written so that this equals the predictive variance with videos = the real count.
+    predictive = own_sigma**2 + post_var
+    sigma = np.sqrt(predictive / (1.0 + 1.0 / np.maximum(n, 1)))
+    avg_views = np.exp(post_mean + predictive / 2.0)
 
     rates = {}
     views = frame.views[last]
@@ -194,7 +247,8 @@ def creator_table(frame: HistoryFrame, calibration, tiers: Tiers = Tiers()) -> d
     np.maximum.at(last_posted, who, frame.posted_at[last])
     tags = _top_tags(frame, last, who, creators)
     return {"handle": frame.handle[newest], "followers": followers, "tier": tier, "videos": n.astype(np.int64),
-            "avg_views": avg_views, "views_sigma": sigma, "log_mean": mean, "own_var": own_var,
+            "avg_views": avg_views, "views_sigma": sigma, "log_mean": post_mean, "own_mean": mean,
+            "own_sigma": own_sigma, "own_var": own_var, "post_var": post_var,
             "likes_rate": rates["likes"], "comments_rate": rates["comments"], "shares_rate": rates["shares"],
             "tags": tags, "last_posted_at": last_posted}
 
@@ -327,6 +381,7 @@ def history_csv(frame: HistoryFrame) -> bytes:
 
 
 def _cell(value) -> str:
+    """A rate as text: 6 significant digits (far below its standard error), blank for NaN."""
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -336,14 +391,25 @@ def _cell(value) -> str:
     return f"{float(value):.6g}"
 
 
+def _exact(value) -> str:
+    """A count or amount as text without rounding: whole numbers as integers (followers 2274671,
+    never 2.27467e+06), others as the shortest text that reads back to the same float; blank for NaN."""
+    value = float(value)
+    if not math.isfinite(value):
+        return ""
+    if value == round(value) and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
 def pool_csv(creators: Mapping[str, Any], price: np.ndarray) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(POOL_COLUMNS)
     last = iso_utc(creators["last_posted_at"])
     for k in range(len(creators["handle"])):
-        writer.writerow([creators["handle"][k], _cell(float(creators["followers"][k])), _cell(float(price[k])),
-                         f"{creators['avg_views'][k]:.6g}", f"{creators['views_sigma'][k]:.4f}",
+        writer.writerow([creators["handle"][k], _exact(creators["followers"][k]), _exact(price[k]),
+                         _exact(creators["avg_views"][k]), f"{creators['views_sigma'][k]:.4f}",
                          str(int(creators["videos"][k])), _cell(float(creators["likes_rate"][k])),
                          _cell(float(creators["comments_rate"][k])), _cell(float(creators["shares_rate"][k])),
                          creators["tags"][k], last[k]])
@@ -356,14 +422,9 @@ def pool_csv(creators: Mapping[str, Any], price: np.ndarray) -> str:
 def ingest(paths: Sequence[str | Path], out: str | Path, *, options: ReadOptions | None = None,
            rate_card: str | Path | None = None, force: bool = False, tiers: Tiers = Tiers()) -> dict[str, Any]:
     """Read the exports, write the three files into ``out`` and return the summary (JSON-able)."""
-    from scenarios import files
-
     out = Path(out)
-    check = getattr(files, "check_out_dir", None)
-    if check is not None:
-        check(out, OUTPUT_NAMES, force=force)
-    elif out.exists() and not out.is_dir():
-        raise IngestError(f"{out}: is a file, not a directory; give --out a directory")
+    check_inputs(out, [*paths, rate_card])
+    files.check_out_dir(out, OUTPUT_NAMES, force=force)
     card = read_rate_card(rate_card, options) if rate_card is not None else None  # fail fast, before the work
     frame, report = load_history(list(paths), options)
     require_rows(frame, report, IngestError)
@@ -440,17 +501,23 @@ def fit_calibration(frame: HistoryFrame, report: HistoryReport, source: str | No
     return cal.fit(frame.observations(), list(report.warnings), source=source)
 
 
-def _write(path: Path, data: bytes, what: str) -> None:
-    from scenarios import files
+def check_inputs(out: Path, inputs: Sequence[str | Path | None]) -> None:
+    """Refuse an ``--out`` folder whose history.csv, creators.csv or calibration.toml is one of the
+    inputs (a video export or the rate card): ingest would overwrite what it reads. ``--force``
+    does not lift this (it lifts only "reachmix did not write it")."""
+    for name in OUTPUT_NAMES:
+        for source in inputs:
+            if source is None or (out / name).is_dir():
+                continue  # a folder named like an output is reported when writing
+            try:
+                files.check_output(out / name, inputs=(source,), force=True, option="--out")
+            except files.OutputError:
+                raise IngestError(f"--out {out}: its {name} ({out / name}) is the input file {source}; ingest "
+                                  "would overwrite it; give --out another folder") from None
 
-    writer = getattr(files, "atomic_write_bytes", None)
-    if writer is not None:
-        writer(path, data, what=what)
-        return
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot write {what} ({exc.strerror})") from None
+
+def _write(path: Path, data: bytes, what: str) -> None:
+    files.atomic_write_bytes(path, data, what=what)
 
 
 def summary_tables(result: Mapping[str, Any]) -> tuple[Table, ...]:

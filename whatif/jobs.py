@@ -345,12 +345,19 @@ def _rate(metric: str, value: Any) -> Any:
 
 
 def calibrate(history_path: str | Path, *, toml_path: str | Path | None = None, output: str | Path | None = None,
-              force: bool = False) -> Output:
-    """Fit the simulator to past posts: fit-quality tables, and the TOML fragment to paste."""
-    import simulate as sim
+              force: bool = False, **reading) -> Output:
+    """Fit the simulator to past posts: fit-quality tables, and the TOML fragment to paste.
+
+    ``reading`` are the video reader's options (maps, timezones, date_order, delimiter, encoding,
+    decimal), as for ``ingest``."""
+    from simulate.calibrate import fit as fit_history
+    from simulate.history import read_history
+
+    from .ingest import read_options
 
     inputs = guard_outputs([history_path], {"--output": output, "--toml": toml_path}, force)
-    fit = sim.calibrate(history_path)
+    observations, warnings = read_history(history_path, read_options(**reading))
+    fit = fit_history(observations, warnings, source=str(history_path))
     result = fit.to_dict()
     views, dispersion = result["views_per_follower"], result["view_dispersion"]["by_tier"]
     engagement = result["interactions"].get("engagement_by_tier", {})
@@ -391,8 +398,12 @@ def ingest(videos: Sequence[str | Path], out: str | Path, *, maps: Sequence[str]
            decimal: str | None = None, rate_card: str | Path | None = None, force: bool = False,
            output: str | Path | None = None) -> Output:
     """Video exports -> OUT/history.csv, OUT/creators.csv (a pool), OUT/calibration.toml; see whatif/ingest.py."""
-    from .ingest import ingest as run_ingest, read_options, summary_tables
+    from .ingest import OUTPUT_NAMES, ingest as run_ingest, read_options, summary_tables
 
+    for name in OUTPUT_NAMES:  # the summary must not replace a file this ingest writes
+        if output is not None and Path(output).resolve() == (Path(out) / name).resolve():
+            raise OutputError(f"--output {output} is the {name} that ingest writes; give --output another "
+                              "file name")
     inputs = guard_outputs([*videos, rate_card], {"--output": output}, force)
     options = read_options(maps, timezones, date_order, delimiter, encoding, decimal)
     result = run_ingest(videos, out, options=options, rate_card=rate_card, force=force)
