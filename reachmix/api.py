@@ -121,7 +121,8 @@ def simulate(scenario: ScenarioLike, plan: Any = None, *, runs: int | None = Non
 
     sc = _scenario(scenario)
     chosen = optimize(sc) if plan is None else _plan(sc, plan)
-    return Simulation(sim.simulate(sc, chosen.posts, runs=runs, days=days, seed=seed, jobs=jobs), chosen)
+    return Simulation(sim.simulate(sc, chosen.posts, runs=runs, days=days, seed=seed, jobs=jobs,
+                                   post_days=chosen.days), chosen)
 
 
 def _strategies(strategies: StrategyLike | Sequence[StrategyLike]) -> list[Strategy]:
@@ -149,7 +150,7 @@ def _row(sc: Scenario, strategy: Strategy, simulate: bool) -> tuple[dict[str, An
     if simulate:
         import simulate as sim
 
-        outcome = sim.simulate(sc, plan.posts).to_dict()
+        outcome = sim.simulate(sc, plan.posts, post_days=plan.days).to_dict()
         for metric in ("views", "target_reach", "followers_gained"):
             for q in ("p5", "p50", "p95"):
                 row[f"sim_{metric}_{q}"] = outcome["totals"][metric][q]

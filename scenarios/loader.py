@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,6 +35,7 @@ from .scenario import (
     ModelParams,
     Objective,
     Scenario,
+    ScheduleRules,
     SimulationSettings,
 )
 from .table import ReadOptions
@@ -41,7 +43,7 @@ from .tiers import DEFAULT_BOUNDS, TIER_NAMES, Tiers
 from .view_model import VIEW_MODELS
 
 TOP_KEYS = ("name", "currency", "pool", "budget", "audience", "tiers", "constraints", "objective", "model",
-            "simulation", "kpi")
+            "simulation", "kpi", "schedule")
 GENDER_ALIASES = {"female": "female", "f": "female", "women": "female", "woman": "female",
                   "male": "male", "m": "male", "men": "male", "man": "male"}
 
@@ -246,6 +248,7 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     objective = _objective(top.sub("objective"))
     simulation = _dataclass_table(top.sub("simulation"), SimulationSettings)
     kpis = _kpis(top, doc.get("kpi", []))
+    schedule = _schedule(top.sub("schedule"))
     return Scenario(
         name=name,
         currency=currency,
@@ -258,6 +261,7 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
         model=model[0],
         simulation=simulation,
         kpis=kpis,
+        schedule=schedule,
         path=path,
         raw=MappingProxyType(copy.deepcopy(dict(doc))),
     )
@@ -501,3 +505,52 @@ def _kpis(top: _Doc, raw) -> tuple[KpiTarget, ...]:
         ))
     # Highest priority (1) first; ties keep file order.
     return tuple(sorted(out, key=lambda t: t.priority))
+
+
+#: Latest campaign day a schedule may name (about 100 years): keeps days in 64-bit integers.
+MAX_CAMPAIGN_DAY = 36_500
+
+
+def _date(d: _Doc, key: str, value) -> datetime.date:
+    """A TOML date (``2025-03-01``) or an ISO date string (``"2025-03-01"``)."""
+    if isinstance(value, datetime.datetime):
+        raise d.err(key, f"= {value.isoformat()} has a time of day; give a date such as 2025-03-01")
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    shown = f'"{value}"' if isinstance(value, str) else type(value).__name__
+    raise d.err(key, f"= {shown[:40]} is not a date; write an ISO date such as 2025-03-01")
+
+
+def _schedule(d: _Doc) -> ScheduleRules:
+    """``[schedule]``: start_date, min_spacing_days, max_posts_per_day, blackout_days."""
+    d.check_keys(tuple(f.name for f in dataclasses.fields(ScheduleRules)))
+    start = _date(d, "start_date", d.table["start_date"]) if "start_date" in d.table else None
+    raw = d.table.get("blackout_days", [])
+    if not isinstance(raw, list):
+        raw = [raw]
+    blackout = set()
+    for k, value in enumerate(raw):
+        key = f"blackout_days[{k}]"
+        if isinstance(value, (datetime.date, str)):
+            if start is None:
+                raise d.err(key, f"= {value} is a date but schedule.start_date is not set; set start_date "
+                                 "or give campaign days (0 = start)")
+            when = _date(d, key, value)
+            day = (when - start).days
+            if day < 0:
+                raise d.err(key, f"= {when.isoformat()} is before schedule.start_date ({start.isoformat()}); "
+                                 "remove it or correct the date")
+        else:
+            day = _Doc(d.source, {key: value}, d.prefix).number(key, low=0, high=MAX_CAMPAIGN_DAY, integer=True)
+        blackout.add(int(day))
+    return ScheduleRules(
+        start_date=start,
+        min_spacing_days=d.number("min_spacing_days", None, low=0, high=MAX_CAMPAIGN_DAY, integer=True),
+        max_posts_per_day=d.number("max_posts_per_day", None, low=1, integer=True),
+        blackout_days=tuple(sorted(blackout)),
+    )

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .calendar import schedule_violations
 from .frames import data_frame, html_table
 from .reach import ReachModel
 from .rules import violations
@@ -63,6 +64,8 @@ def summarise(scenario: Scenario, plan: Plan, model: ReachModel | None = None) -
     model = model or ReachModel.build(scenario)
     ev = model.evaluate(plan.posts)
     broken = violations(model, plan.posts)
+    if plan.days is not None:  # the default schedule obeys every [schedule] rule by construction
+        broken += schedule_violations(scenario, plan.posts, plan.days)
     # The gap is about the plan's true objective value, whatever the strategy said (as plan_result).
     true_value = scenario.objective.value(ev.metrics())
     gap = dataclasses.replace(plan, objective_value=true_value).gap

@@ -6,6 +6,7 @@ scenario's TOML overrides any of them (see ``scenarios.loader``).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from numbers import Real
 from dataclasses import dataclass, field
@@ -139,6 +140,39 @@ class SimulationSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleRules:
+    """The posting calendar's rules (``[schedule]``; see docs/schedule.md).
+
+    The defaults reproduce ``start_day + k x post_spacing_days``: a plan without its own days is
+    scheduled by ``scenarios.calendar.earliest_schedule``, which then gives exactly that rule.
+    """
+
+    #: Date of campaign day 0 (``None``: days print as "day N").
+    start_date: datetime.date | None = None
+    #: Fewest days between two posts of one creator; ``None`` = ``[simulation] post_spacing_days``.
+    min_spacing_days: int | None = None
+    #: Most posts (all creators together) on one day; ``None`` = no cap.
+    max_posts_per_day: int | None = None
+    #: Campaign days on which nobody posts (dates are converted by the loader), ascending.
+    blackout_days: tuple[int, ...] = ()
+
+    @property
+    def constrains(self) -> bool:
+        """True when a rule beyond today's ``start_day + k x post_spacing_days`` applies."""
+        return self.min_spacing_days is not None or self.max_posts_per_day is not None or bool(self.blackout_days)
+
+    def spacing(self, settings: "SimulationSettings") -> int:
+        """Fewest days between two posts of one creator."""
+        return int(settings.post_spacing_days if self.min_spacing_days is None else self.min_spacing_days)
+
+    def label(self, day: int) -> str:
+        """A campaign day as a date (``start_date`` given) or as "day N"."""
+        if self.start_date is None:
+            return f"day {int(day)}"
+        return (self.start_date + datetime.timedelta(days=int(day))).isoformat()
+
+
+@dataclass(frozen=True)
 class KpiTarget:
     """A KPI target: reach ``target`` of ``metric`` by day ``by_day`` (priority 1 is highest)."""
 
@@ -164,6 +198,7 @@ class Scenario:
     model: ModelParams = ModelParams()
     simulation: SimulationSettings = SimulationSettings()
     kpis: tuple[KpiTarget, ...] = ()
+    schedule: ScheduleRules = ScheduleRules()
     #: Where it was read from (``None`` for scenarios built in code).
     path: Path | None = None
     #: The TOML document as read (after defaults are *not* applied), for dotted-key overrides.

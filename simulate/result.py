@@ -134,7 +134,7 @@ def summarise(scenario: Scenario, prep: Prepared, *, runs: int, days: int, seed:
     notes: list[str] = []
     if prep.beyond_horizon:
         notes.append(f"{prep.beyond_horizon} bought post(s) are scheduled after day {days - 1} and are not simulated; "
-                     "raise [simulation] days or lower post_spacing_days")
+                     "raise [simulation] days, lower post_spacing_days or schedule them earlier")
     daily, totals, finals = {}, {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

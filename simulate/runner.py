@@ -91,7 +91,7 @@ def _work(args) -> ChunkResult:
 
 def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | None = None,
              seed: int | None = None, jobs: int = 1, chunk_size: int | None = None,
-             progress: Progress | None = None, executor=None) -> SimulationResult:
+             progress: Progress | None = None, executor=None, post_days=None) -> SimulationResult:
     """Monte Carlo projection of a plan (``posts[i]`` posts of pool row ``i``).
 
     ``runs``, ``days`` and ``seed`` default to the scenario's ``[simulation]``. Runs are simulated
@@ -100,6 +100,8 @@ def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | 
     plan, runs, days and seed: not on ``jobs`` or ``chunk_size``. ``progress(done, total)`` is
     called after each chunk. ``executor`` (anything with ``submit(fn, arg)`` returning a future,
     e.g. a Dask ``Client``) runs the chunks instead of local processes, with the same results.
+    ``post_days`` (``Plan.days``) puts every bought post on its own day instead of the default
+    schedule (``schedule.prepare``).
     """
     settings = scenario.simulation
     given_runs, given_days = runs, days
@@ -110,7 +112,7 @@ def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | 
     if chunk_size is not None:
         chunk_size = _positive_int("chunk_size", chunk_size)
     check_budget(scenario, runs=given_runs, days=given_days, jobs=1 if executor is not None else jobs)
-    prep = prepare(scenario, posts, days)
+    prep = prepare(scenario, posts, days, post_days)
 
     block = assumptions.BLOCK_RUNS
     blocks = [(b, min(block, runs - b * block)) for b in range(math.ceil(runs / block))]

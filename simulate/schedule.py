@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scenarios import PlanError, ReachModel, Scenario, SimulationSettings
+from scenarios.calendar import earliest_schedule
 from scenarios.view_model import post_sigma
 
 from .curve import AccumulationCurve
@@ -72,7 +73,14 @@ def check_posts(scenario: Scenario, posts) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def prepare(scenario: Scenario, posts, days: int) -> Prepared:
+def prepare(scenario: Scenario, posts, days: int, post_days=None) -> Prepared:
+    """The per-post arrays of ``posts`` over ``days`` days.
+
+    ``post_days``: the day of every bought post, aligned with ``np.repeat(hired, posts[hired])``
+    (``Plan.days``); ``None`` = ``start_day + k x post_spacing_days``, or the earliest schedule
+    that obeys the scenario's ``[schedule]`` rules when it has any (``scenarios.calendar``).
+    Posts on or after day ``days`` are dropped and counted in ``beyond_horizon``.
+    """
     posts = check_posts(scenario, posts)
     settings, pool = scenario.simulation, scenario.pool
     model = ReachModel.build(scenario)
@@ -82,7 +90,16 @@ def prepare(scenario: Scenario, posts, days: int) -> Prepared:
     # k = 0, 1, ... within each creator: position minus the creator's first position.
     starts = np.repeat(np.cumsum(posts[hired]) - posts[hired], posts[hired])
     k = np.arange(creator.size) - starts
-    day = int(settings.start_day) + k * int(settings.post_spacing_days)
+    if post_days is None and scenario.schedule.constrains:
+        post_days = earliest_schedule(scenario, posts)
+    if post_days is None:
+        day = int(settings.start_day) + k * int(settings.post_spacing_days)
+    else:
+        day = np.asarray(post_days)
+        if day.shape != creator.shape:
+            raise PlanError(f"the plan's schedule has {day.size} days but it buys {creator.size} posts; "
+                            "give one day per bought post")
+        day = day.astype(np.int64)
     inside = day < days
     creator, k, day = creator[inside], k[inside], day[inside]
     slot_days, slot = np.unique(day, return_inverse=True)

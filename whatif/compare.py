@@ -52,7 +52,7 @@ def evaluate_row(path: str, overrides: Mapping[str, Any] | None, strategy: str, 
     if simulate:
         import simulate as sim
 
-        outcome = sim.simulate(scenario, plan.posts).to_dict()
+        outcome = sim.simulate(scenario, plan.posts, post_days=plan.days).to_dict()
         for metric in ("views", "target_reach", "followers_gained"):
             for q in ("p5", "p50", "p95"):
                 row[f"sim_{metric}_{q}"] = outcome["totals"][metric][q]

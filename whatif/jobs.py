@@ -304,9 +304,10 @@ def simulate(path: str | Path, *, plan_path: str | Path | None = None, strategy:
 
         with dask_session(dask) as client:
             outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, progress=progress,
-                                   executor=client)
+                                   executor=client, post_days=plan.days)
     else:
-        outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, jobs=jobs, progress=progress)
+        outcome = sim.simulate(scenario, plan.posts, runs=runs, days=days, seed=seed, jobs=jobs, progress=progress,
+                               post_days=plan.days)
     result = rename_simulated(outcome.to_dict())  # the simulator's "cpm" is cpm_views (whatif/cpm.py)
     result["strategy"] = plan.strategy
     result["warnings"] = unique(list(scenario.pool.warnings) + plan_warnings(scenario, plan.posts)
@@ -555,7 +556,8 @@ def report(path: str | Path, output: str | Path, *, strategy: str = "milp", comp
     model = ReachModel.build(scenario)
     plan = optimizer.optimize(scenario, strategy, gap=gap)
     plan_json = plan_result(scenario, plan, model)
-    simulation = rename_simulated(sim.simulate(scenario, plan.posts, runs=runs, seed=seed, progress=progress).to_dict())
+    simulation = rename_simulated(sim.simulate(scenario, plan.posts, runs=runs, seed=seed, progress=progress,
+                                               post_days=plan.days).to_dict())
     warnings = unique(list(scenario.pool.warnings) + report_warnings(scenario, plan_json, simulation))
     curve = optimizer.frontier(scenario, points=curve_points, gap=max(gap, 5e-3))
     strategies = [plan_json] + [plan_result(scenario, optimizer.optimize(scenario, s, gap=gap), model)

@@ -17,6 +17,7 @@ import numpy as np
 
 from scenarios import ReachModel, Scenario, plan_from_json
 from scenarios.briefs import Brief, ContentAngles, briefs_for_plan, load_content_angles
+from scenarios.calendar import plan_days, post_positions
 from scenarios.defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 
 from . import charts
@@ -171,19 +172,32 @@ def _ratio(a: Any, b: Any) -> float | None:
 def _plan_section(scenario: Scenario, plan: Mapping, model: ReachModel) -> Html:
     pool, cur = scenario.pool, scenario.currency
     index = pool.index_of()
+    posting = _posting_days(scenario, plan)
     rows = []
     for item in plan.get("selection") or []:
         i = index[item["handle"]]
         cost = item.get("cost", float(model.cost(_one_hot(pool.size, i, item["posts"]))[i]))
         tier = item.get("tier") or scenario.tiers.names[model.tier[i]]
-        rows.append([item["handle"], tier, num(item["posts"]), num(cost), pct(_ratio(cost, scenario.budget)),
-                     num(item.get("target_impressions")), pct(model.match[i]), num(pool.followers[i]),
-                     num(pool.avg_views[i])])
-    head = ["Creator", "Tier", "Posts", f"Cost ({cur})", "Budget share", "Target impressions", "Target match",
-            "Followers", "Avg views"]
-    return section("plan", "Plan", table(head, rows, numeric=range(2, 9)),
+        rows.append([item["handle"], tier, num(item["posts"]), ", ".join(posting.get(i, [])), num(cost),
+                     pct(_ratio(cost, scenario.budget)), num(item.get("target_impressions")), pct(model.match[i]),
+                     num(pool.followers[i]), num(pool.avg_views[i])])
+    head = ["Creator", "Tier", "Posts", "Posting days", f"Cost ({cur})", "Budget share", "Target impressions",
+            "Target match", "Followers", "Avg views"]
+    return section("plan", "Plan", table(head, rows, numeric=(2, *range(4, 10))),
                    el("p", "Target match: the share of a creator's audience in the target (times the interest "
-                           "fit). Budget share: cost / total budget.", cls="muted"))
+                           "fit). Budget share: cost / total budget. Posting days: campaign days (0 = the start), "
+                           "or dates when [schedule] start_date is set.", cls="muted"))
+
+
+def _posting_days(scenario: Scenario, plan: Mapping) -> dict[int, list[str]]:
+    """Pool row -> its posts' days as text, from the plan's schedule (else the default schedule)."""
+    parsed = plan_from_json(plan, scenario.pool)
+    days = plan_days(scenario, parsed)
+    out: dict[int, list[str]] = {}
+    for row, day in zip(post_positions(parsed.posts)[0], days):
+        label = scenario.schedule.label(int(day))
+        out.setdefault(int(row), []).append(label.removeprefix("day "))
+    return out
 
 
 def _one_hot(n: int, i: int, posts: int) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from scenarios import Plan, ReachModel, Scenario, violations
+from scenarios.calendar import plan_days, schedule_rows, schedule_violations
 
 from .cpm import per_thousand
 from .plausibility import plan_warnings
@@ -19,7 +20,8 @@ def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None)
     model = model or ReachModel.build(scenario)
     ev = model.evaluate(plan.posts)
     objective_value = scenario.objective.value(ev.metrics())
-    broken = violations(model, plan.posts)
+    days = plan_days(scenario, plan)  # its own days, else the default (earliest) schedule
+    broken = violations(model, plan.posts) + schedule_violations(scenario, plan.posts, days)
     status = "infeasible" if broken else plan.status
     upper = plan.upper_bound
     # The gap is always about the plan's *true* objective value, whatever the strategy said.
@@ -66,6 +68,8 @@ def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None)
         "violations": broken,
         "stats": _plain(dict(plan.stats)),
         "selection": selection,
+        # Every bought post's day (always written, so that the file re-reads as the same plan).
+        "schedule": schedule_rows(pool, plan.posts, days),
         # Implausible inputs or results, as data (contract: every command's JSON may carry warnings).
         "warnings": plan_warnings(scenario, plan.posts, model),
     }

@@ -1,0 +1,165 @@
+"""Posting days: the default rule, the earliest schedule under ``[schedule]`` rules, and checks.
+
+A plan's days are one int per bought post, aligned with ``np.repeat(hired, posts[hired])``: pool
+row ascending, then the creator's 1st, 2nd, ... post. ``Plan.days = None`` means "no days of its
+own": the plan is then scheduled by ``earliest_schedule``, which with the default rules is today's
+``start_day + k x post_spacing_days``.
+
+``earliest_schedule`` is greedy, day by day from ``[simulation] start_day``. On each day that is
+not a blackout day, the creators whose next post may go live (their previous post at least
+``min_spacing_days`` earlier) post in order of expected views (``avg_views``) descending, then pool
+row ascending, until ``max_posts_per_day`` posts are placed. So every post is as early as the
+rules allow given the posts placed before it: moving any post one day earlier breaks a rule
+(a blackout, the spacing, the day's cap, or the start day). Posts that cannot fit before the
+horizon go past it (the simulator counts them as "beyond the horizon"), never nowhere.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import PlanError
+
+if TYPE_CHECKING:
+    from .plan import Plan
+    from .pool import CreatorPool
+    from .scenario import Scenario
+
+
+def post_positions(posts) -> tuple[np.ndarray, np.ndarray]:
+    """(creator row, k = 0, 1, ... within the creator) of every bought post, in the aligned order."""
+    posts = np.asarray(posts, dtype=np.int64)
+    hired = np.flatnonzero(posts)
+    creator = np.repeat(hired, posts[hired])
+    starts = np.repeat(np.cumsum(posts[hired]) - posts[hired], posts[hired])
+    return creator, np.arange(creator.size, dtype=np.int64) - starts
+
+
+def _posts(scenario: "Scenario", posts) -> np.ndarray:
+    arr = np.asarray(posts)
+    if arr.shape != (scenario.pool.size,):
+        raise PlanError(f"the plan has {arr.size} entries but the pool {scenario.pool.source} has "
+                        f"{scenario.pool.size} creators; give one post count per pool row")
+    if arr.size and (not np.all(np.isfinite(arr.astype(float))) or np.any(arr < 0) or np.any(arr != np.round(arr))):
+        raise PlanError("the plan's post counts must be whole numbers >= 0")
+    return arr.astype(np.int64)
+
+
+def rule_days(scenario: "Scenario", posts) -> np.ndarray:
+    """Today's rule: the k-th post (k from 0) of every creator on ``start_day + k x post_spacing_days``."""
+    _, k = post_positions(_posts(scenario, posts))
+    s = scenario.simulation
+    return int(s.start_day) + k * int(s.post_spacing_days)
+
+
+def earliest_schedule(scenario: "Scenario", posts) -> np.ndarray:
+    """Each post as early as ``[schedule]`` allows (module docstring), aligned with the plan's posts."""
+    posts = _posts(scenario, posts)
+    rules, start = scenario.schedule, int(scenario.simulation.start_day)
+    spacing = rules.spacing(scenario.simulation)
+    blackout = frozenset(rules.blackout_days)
+    creator, k = post_positions(posts)
+    if rules.max_posts_per_day is None:
+        # No cap: every creator's k-th post lands on the same day, the k-th free day of the sequence.
+        if not blackout and spacing == int(scenario.simulation.post_spacing_days):
+            return rule_days(scenario, posts)
+        seq, d = [], start
+        for _ in range(int(k.max()) + 1 if k.size else 0):
+            while d in blackout:
+                d += 1
+            seq.append(d)
+            d += spacing
+        return np.asarray(seq, dtype=np.int64)[k]
+    return _greedy(scenario.pool, posts, start, spacing, int(rules.max_posts_per_day), blackout)
+
+
+def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, cap: int,
+            blackout: frozenset[int]) -> np.ndarray:
+    hired = np.flatnonzero(posts)
+    counts = posts[hired]
+    offsets = np.cumsum(counts) - counts
+    order = np.lexsort((hired, -pool.avg_views[hired].astype(float)))  # views descending, then pool row
+    rank = np.empty(hired.size, dtype=np.int64)
+    rank[order] = np.arange(hired.size)
+    out = np.empty(int(counts.sum()), dtype=np.int64)
+    done = np.zeros(hired.size, dtype=np.int64)
+    ready = [(int(rank[j]), j) for j in range(hired.size)]  # may post today (heap by priority)
+    heapq.heapify(ready)
+    waiting: list[tuple[int, int, int]] = []  # (first allowed day, rank, j)
+    left, d = out.size, start
+    while left:
+        while waiting and waiting[0][0] <= d:
+            _, r, j = heapq.heappop(waiting)
+            heapq.heappush(ready, (r, j))
+        if not ready:
+            d = waiting[0][0]
+            continue
+        if d in blackout:
+            d += 1
+            continue
+        placed = 0
+        while ready and placed < cap:
+            r, j = heapq.heappop(ready)
+            out[offsets[j] + done[j]] = d
+            done[j] += 1
+            placed += 1
+            left -= 1
+            if done[j] < counts[j]:
+                if spacing:
+                    heapq.heappush(waiting, (d + spacing, r, j))
+                else:
+                    heapq.heappush(ready, (r, j))
+        d += 1
+    return out
+
+
+def plan_days(scenario: "Scenario", plan: "Plan") -> np.ndarray:
+    """The days ``plan`` is simulated and reported on: its own, else ``earliest_schedule``."""
+    if plan.days is not None:
+        return np.asarray(plan.days, dtype=np.int64)
+    return earliest_schedule(scenario, plan.posts)
+
+
+def schedule_rows(pool: "CreatorPool", posts, days) -> list[dict]:
+    """The plan JSON's ``schedule``: ``{"handle", "post" (1-based), "day"}`` per bought post."""
+    creator, k = post_positions(posts)
+    return [{"handle": pool.handles[int(i)], "post": int(j) + 1, "day": int(d)}
+            for i, j, d in zip(creator, k, np.asarray(days, dtype=np.int64))]
+
+
+def schedule_violations(scenario: "Scenario", posts, days) -> list[str]:
+    """Each ``[schedule]`` rule a plan's days break (empty when they obey every one)."""
+    posts = _posts(scenario, posts)
+    days = np.asarray(days, dtype=np.int64)
+    creator, _ = post_positions(posts)
+    if days.shape != creator.shape:
+        return [f"the schedule has {days.size} days for {creator.size} bought posts"]
+    rules, pool = scenario.schedule, scenario.pool
+    out = []
+    start = int(scenario.simulation.start_day)
+    early = np.flatnonzero(days < start)
+    if early.size:
+        out.append(f"{early.size} post(s) before [simulation] start_day = {start} "
+                   f"(first: {pool.handles[creator[early[0]]]} on {rules.label(days[early[0]])})")
+    spacing = rules.spacing(scenario.simulation)
+    same = creator[1:] == creator[:-1]
+    close = np.flatnonzero(same & (np.diff(days) < spacing))
+    if close.size:
+        i = close[0]
+        out.append(f"{close.size} post(s) less than {spacing} days after the same creator's previous post "
+                   f"(first: {pool.handles[creator[i]]} on {rules.label(days[i])} and {rules.label(days[i + 1])})")
+    if rules.blackout_days:
+        hit = np.flatnonzero(np.isin(days, rules.blackout_days))
+        if hit.size:
+            out.append(f"{hit.size} post(s) on blackout days (first: {pool.handles[creator[hit[0]]]} on "
+                       f"{rules.label(days[hit[0]])})")
+    if rules.max_posts_per_day is not None and days.size:
+        values, counts = np.unique(days, return_counts=True)
+        over = np.flatnonzero(counts > rules.max_posts_per_day)
+        if over.size:
+            out.append(f"{over.size} day(s) with more than max_posts_per_day = {rules.max_posts_per_day} posts "
+                       f"(first: {rules.label(values[over[0]])} with {counts[over[0]]})")
+    return out
