@@ -251,19 +251,29 @@ def generate(creators, seed, out_dir, fmt, output, force):
 @_solver_options
 @click.option("--target-reach", type=POSITIVE, default=None,
               help="Instead: find the smallest budget that reaches this many target people.")
+@click.option("--for-kpis", is_flag=True,
+              help="Instead: maximise the probability of meeting the [[kpi]] targets by their days, in priority "
+                   "order (sample-average MILP; probabilities checked out-of-sample with another seed).")
+@click.option("--kpi-draws", type=WholeNumber(1), default=None,
+              help="With --for-kpis: seeded draws of the in-sample problem (default 200).")
+@click.option("--kpi-tolerance", type=FRACTION, default=0.0, show_default=True,
+              help="With --for-kpis: share of draws a higher-priority KPI may give up for a lower one.")
 @PLOT
 @FORMAT
 @OUTPUT
 @FORCE
 @CALIBRATION
 @_pool_reading
-def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, plot, fmt, output, force,
-             calibration, read_options):
+def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, for_kpis, kpi_draws,
+             kpi_tolerance, plot, fmt, output, force, calibration, read_options):
     """Choose creators and posts that maximise the objective under the budget and rules."""
-    with progress_step(f"optimizing ({strategy})"):
+    if for_kpis and target_reach is not None:
+        raise click.UsageError("--for-kpis and --target-reach ask different questions; give one of them")
+    kpi = {"draws": kpi_draws, "tolerance": kpi_tolerance} if for_kpis else None
+    with progress_step("optimizing (KPI probabilities)" if for_kpis else f"optimizing ({strategy})"):
         result = jobs.optimize(scenario, strategy=strategy, budget=budget, gap=gap, time_limit=time_limit,
                                solver=solver, seed=seed, target_reach=target_reach, plot=plot, output=output,
-                               force=force, calibration=calibration, read_options=read_options)
+                               force=force, calibration=calibration, read_options=read_options, kpi=kpi)
     emit(result, fmt, output, force)
 
 

@@ -216,11 +216,15 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
              time_limit: float | None = None, solver: str = "highs", seed: int = 0,
              target_reach: float | None = None, plot: str | Path | None = None, output: str | Path | None = None,
              force: bool = False, calibration: str | Path | None = None,
-             read_options: ReadOptions | None = None) -> Output:
+             read_options: ReadOptions | None = None, kpi: dict | None = None) -> Output:
+    """``kpi``: choose for the KPIs instead (``{"draws", "tolerance"}``, see whatif/kpi_plan.py)."""
     import optimizer
 
     inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
     scenario = _with_budget(_load_scenario(path, calibration=calibration, read_options=read_options), budget)
+    if kpi is not None:
+        return _calibrated(_kpi_output(scenario, kpi, gap=gap, time_limit=time_limit, solver=solver, seed=seed,
+                                       plot=plot, inputs=inputs), scenario.calibration, calibration)
     if target_reach is not None:
         needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,
                                                      solver=solver)
@@ -239,6 +243,25 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
 
         spend_by_tier(result, plot, currency=scenario.currency, budget=scenario.budget)
     return _calibrated(Output(result, plan_tables(result), inputs), scenario.calibration, calibration)
+
+
+def _kpi_output(scenario: Scenario, kpi: dict, *, gap, time_limit, solver, seed, plot, inputs) -> Output:
+    from .kpi_plan import DEFAULT_DRAWS, kpi_plan, kpi_table
+
+    found = kpi_plan(scenario, draws=kpi.get("draws") or DEFAULT_DRAWS, tolerance=float(kpi.get("tolerance") or 0.0),
+                     gap=gap, time_limit=time_limit, solver=solver, seed=seed or None)
+    result = _reader_warnings(plan_result(scenario, found.plan), scenario)
+    result["kpis"] = [dict(row) for row in found.kpis]
+    result["kpi_draws"] = found.draws
+    result["kpi_candidates"] = found.candidates
+    result["kpi_stages"] = list(found.plan.stats.get("stages", ()))
+    if found.notes:
+        result["warnings"] = unique(list(result.get("warnings") or []) + list(found.notes))
+    if plot is not None:
+        from .charts import spend_by_tier
+
+        spend_by_tier(result, plot, currency=scenario.currency, budget=scenario.budget)
+    return Output(result, (*plan_tables(result), kpi_table(result)), inputs)
 
 
 def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limit: float | None = None,

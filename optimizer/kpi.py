@@ -1,0 +1,324 @@
+"""Choosing posts for the KPIs: a sample-average approximation (SAA) of the probability of meeting
+each dated KPI target, maximised in priority order.
+
+The inputs are arrays that the orchestration layer computes from the simulator's model
+(``whatif/kpi_plan.py``): for M seeded draws of every candidate post's luck (failure, log-normal
+views, shares), what the post adds to each KPI's metric by the KPI's deadline. The MILP, for the
+candidate creators ``rows`` with levels k = 1..cap (the same ``y`` columns as ``highs_model``):
+
+* ``y[i,k]`` binary with ``y[i,k] <= y[i,k-1]``; the coupling rules (budget, tier budget shares and
+  counts) and ``must_include`` exactly as in the reach MILP;
+* ``z[q,m]`` binary: KPI q counts as met in draw m;
+* a linear metric (views, likes, comments, shares, engagements): ``sum_col g[m,col] y[col] >= T_q z[q,m]``;
+* target reach: ``x[m,s] <= sum_col load[m,col,s] y[col]``, ``r[m,s]`` below tangents of
+  ``1 - exp(-x)`` and ``sum_s N_s r[m,s] >= T_q z[q,m]``. Tangents over-estimate reach, so after each
+  solve the true reach of every draw counted as met is checked, and where it falls short a tangent
+  is added at that draw's loads and the stage is solved again (a cutting-plane loop). The counts
+  reported are always the true ones of the final plan.
+
+Lexicographic order: stage q maximises ``sum_m z[q,m]`` with every earlier stage held at its best
+count minus its tolerance (``floor(tolerance * M)`` draws). A tie-break worth less than one draw in
+total prefers, among plans meeting the KPI in as many draws, the one with the larger mean metric.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from .highs_model import INF, new_highs, tangent
+from .problem import Problem, row_members
+
+#: Tangent points (cell loads x = I/N) every target-reach row starts with; the loop adds more.
+START_TANGENTS = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0)
+#: Rounds of the cutting-plane loop per stage before giving up on refining (counted draws are
+#: then re-checked with the true reach, so the answer stays honest, only possibly not optimal).
+MAX_CUT_ROUNDS = 30
+#: Share of one draw the whole tie-break may be worth. With the solver's absolute gap
+#: ``STOP_GAP``, a stop proves the draw count optimal: the bound B <= value + STOP_GAP < count + 1
+#: needs TIE_BREAK_WEIGHT + STOP_GAP < 1 (the tie-break itself is then only near-optimal).
+TIE_BREAK_WEIGHT = 0.25
+STOP_GAP = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class KpiSample:
+    """One KPI's M draws for the candidate columns.
+
+    Exactly one of ``gains`` (M, n_cols): the linear metric each column adds by the deadline, or
+    ``loads`` (M, n_cols, C): each column's target-impression load ``I/N`` per cell, with
+    ``population`` (C,) the cells' sizes ``N``.
+    """
+
+    label: str
+    target: float
+    gains: np.ndarray | None = None
+    loads: np.ndarray | None = None
+    population: np.ndarray | None = None
+
+    @property
+    def draws(self) -> int:
+        return int((self.gains if self.gains is not None else self.loads).shape[0])
+
+    def values(self, y: np.ndarray) -> np.ndarray:
+        """The metric in every draw for a 0/1 column vector ``y``."""
+        y = np.asarray(y, dtype=float)
+        if self.gains is not None:
+            return self.gains @ y
+        x = np.einsum("mcs,c->ms", self.loads, y)
+        return -np.expm1(-x) @ self.population
+
+    def met(self, y: np.ndarray) -> np.ndarray:
+        # A relative tolerance of 1e-9: the solver's y are rounded, its sums are not exact.
+        return self.values(y) >= self.target * (1.0 - 1e-9)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The y columns: creator ``rows[owner[c]]``'s ``level[c]``-th post."""
+
+    rows: np.ndarray
+    caps: np.ndarray
+    owner: np.ndarray = field(init=False)
+    level: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        caps = np.asarray(self.caps, dtype=np.int64)
+        owner = np.repeat(np.arange(len(caps)), caps)
+        first = np.concatenate([[0], np.cumsum(caps)[:-1]]).astype(np.int64) if len(caps) else np.zeros(0, np.int64)
+        object.__setattr__(self, "owner", owner)
+        object.__setattr__(self, "level", np.arange(owner.size) - first[owner] + 1)
+
+    @property
+    def n(self) -> int:
+        return int(self.owner.size)
+
+    def posts(self, y: np.ndarray, pool_size: int) -> np.ndarray:
+        out = np.zeros(pool_size, dtype=np.int64)
+        np.add.at(out, np.asarray(self.rows)[self.owner], np.rint(y).astype(np.int64))
+        return out
+
+    def of_posts(self, posts: np.ndarray) -> np.ndarray:
+        """The 0/1 column vector of a plan (posts beyond a candidate's cap are ignored)."""
+        return (self.level <= np.asarray(posts)[np.asarray(self.rows)][self.owner]).astype(float)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    label: str
+    #: Draws (of M) in which the final plan meets this KPI, by the true metric.
+    met: int
+    #: The best count the stage found, and the solver's proven upper bound on it.
+    best: int
+    bound: float
+    status: str
+    cut_rounds: int
+
+
+@dataclass(frozen=True)
+class KpiSolution:
+    posts: np.ndarray
+    y: np.ndarray
+    stages: tuple[StageResult, ...]
+    seconds: float
+
+
+class _Model:
+    """The MILP of one stage, as COO triplets handed to HiGHS."""
+
+    def __init__(self, problem: Problem, cols: Columns, samples, stage: int, need: list[int],
+                 tangents: list[list[np.ndarray]], tie: np.ndarray):
+        self.samples = samples[: stage + 1]
+        n_y = cols.n
+        col = n_y
+        self.z0, self.x0, self.r0 = [], [], []
+        for q in self.samples:
+            self.z0.append(col)
+            col += q.draws
+            if q.loads is not None:
+                cells = q.loads.shape[2]
+                self.x0.append(col)
+                col += q.draws * cells
+                self.r0.append(col)
+                col += q.draws * cells
+            else:
+                self.x0.append(-1)
+                self.r0.append(-1)
+        self.n_col, self.n_y = col, n_y
+        cost = np.zeros(col)
+        cost[self.z0[stage]: self.z0[stage] + self.samples[stage].draws] = -1.0
+        cost[:n_y] = -tie
+        lower, upper = np.zeros(col), np.full(col, INF)
+        upper[:n_y] = 1.0
+        rows, owner, level = np.asarray(cols.rows), cols.owner, cols.level
+        lower[:n_y][(level == 1) & problem.must[rows][owner]] = 1.0
+        for q, z0 in zip(self.samples, self.z0):
+            upper[z0: z0 + q.draws] = 1.0
+        for q, r0 in zip(self.samples, self.r0):
+            if r0 >= 0:
+                upper[r0: r0 + q.loads.shape[0] * q.loads.shape[2]] = 1.0
+        ri, ci, vals, lo, hi = [], [], [], [], []
+        row = 0
+
+        def add(r, c, v, low, high):
+            nonlocal row
+            ri.append(row + np.asarray(r, dtype=np.int64))
+            ci.append(np.asarray(c, dtype=np.int64))
+            vals.append(np.asarray(v, dtype=float))
+            lo.append(np.asarray(low, dtype=float))
+            hi.append(np.asarray(high, dtype=float))
+            row += len(lo[-1])
+
+        later = np.flatnonzero(level >= 2)
+        k = len(later)
+        add(np.r_[np.arange(k), np.arange(k)], np.r_[later, later - 1], np.r_[np.ones(k), -np.ones(k)],
+            np.full(k, -INF), np.zeros(k))
+        price, fee = problem.price[rows][owner], problem.fee[rows][owner]
+        for r in problem.rows:
+            members = row_members(problem, r)[rows][owner]
+            coef = r.sign * ((price + np.where(level == 1, fee, 0.0)) if r.kind == "cost" else (level == 1))
+            nz = np.flatnonzero(members & (coef != 0))
+            add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs])
+        for q, (sample, z0, x0, r0) in enumerate(zip(self.samples, self.z0, self.x0, self.r0)):
+            m_draws = sample.draws
+            if sample.gains is not None:
+                # sum_col (g / T) y - z >= 0: scaled by the target so coefficients are near 1, and
+                # capped at 1 (one post that alone meets the target may as well count exactly 1):
+                # the same integer solutions, a tighter LP relaxation.
+                g = sp.coo_matrix(np.minimum(sample.gains / sample.target, 1.0))
+                add(np.r_[g.row, np.arange(m_draws)], np.r_[g.col, z0 + np.arange(m_draws)],
+                    np.r_[g.data, -np.ones(m_draws)], np.zeros(m_draws), np.full(m_draws, INF))
+            else:
+                cells = sample.loads.shape[2]
+                # x[m,s] - sum_col load[m,col,s] y[col] <= 0, one row per (m, s).
+                block = sp.coo_matrix(sample.loads.transpose(0, 2, 1).reshape(m_draws * cells, n_y))
+                add(np.r_[np.arange(m_draws * cells), block.row], np.r_[x0 + np.arange(m_draws * cells), block.col],
+                    np.r_[np.ones(m_draws * cells), -block.data], np.full(m_draws * cells, -INF),
+                    np.zeros(m_draws * cells))
+                # sum_s (N_s / T) r[m,s] - z[m] >= 0.
+                share = sample.population / sample.target
+                add(np.r_[np.repeat(np.arange(m_draws), cells), np.arange(m_draws)],
+                    np.r_[r0 + np.arange(m_draws * cells), z0 + np.arange(m_draws)],
+                    np.r_[np.tile(share, m_draws), -np.ones(m_draws)], np.zeros(m_draws), np.full(m_draws, INF))
+                # Tangents: r[m,s] - slope x[m,s] <= intercept, points per (m, s) from ``tangents``.
+                for points in tangents[q]:  # each an (m*s,) array of tangent points
+                    slope, intercept = tangent(points)
+                    n = points.size
+                    add(np.r_[np.arange(n), np.arange(n)], np.r_[r0 + np.arange(n), x0 + np.arange(n)],
+                        np.r_[np.ones(n), -slope], np.full(n, -INF), intercept)
+            if q < stage:
+                add(np.zeros(m_draws), z0 + np.arange(m_draws), np.ones(m_draws), [need[q]], [INF])
+        a = sp.csc_matrix((np.concatenate(vals), (np.concatenate(ri), np.concatenate(ci))), shape=(row, col))
+        a.sum_duplicates()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = col, row
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+        lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(hi)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        lp.sense_ = highspy.ObjSense.kMinimize
+        integer = np.zeros(col, dtype=bool)
+        integer[:n_y] = True
+        for q, z0 in zip(self.samples, self.z0):
+            integer[z0: z0 + q.draws] = True
+        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integer]
+        self.lp = lp
+
+    def solve(self, time_limit: float | None, warm: np.ndarray | None):
+        h = new_highs()
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", STOP_GAP)
+        h.setOptionValue("time_limit", float(time_limit) if time_limit else INF)
+        h.passModel(self.lp)
+        if warm is not None:
+            sol = highspy.HighsSolution()
+            full = np.zeros(self.n_col)
+            full[: self.n_y] = warm
+            sol.col_value = full
+            sol.value_valid = True
+            h.setSolution(sol)
+        # A wall-clock watchdog besides HiGHS's own time limit, which a long root phase can overrun.
+        deadline = None if not time_limit else time.perf_counter() + float(time_limit) + 1.0
+
+        def interrupt(e):
+            if deadline is not None and time.perf_counter() > deadline:
+                e.interrupt()
+
+        h.cbMipInterrupt.subscribe(interrupt)
+        try:
+            h.run()
+        finally:
+            h.cbMipInterrupt.unsubscribe(interrupt)
+        info = h.getInfo()
+        status = h.modelStatusToString(h.getModelStatus())
+        if info.primal_solution_status != 2:
+            return None, None, status, math.inf
+        value = np.asarray(h.getSolution().col_value)
+        return np.rint(value[: self.n_y]), value, status, -info.mip_dual_bound
+
+
+def solve_kpis(problem: Problem, cols: Columns, samples: list[KpiSample], *, tolerance: float = 0.0,
+               time_limit: float | None = None, warm: np.ndarray | None = None) -> KpiSolution:
+    """Maximise, in the order of ``samples``, the number of draws in which each KPI is met.
+
+    ``warm``: a feasible plan (pool-size posts array) to start from, e.g. the reach-optimal plan.
+    ``tolerance``: the share of draws an earlier KPI may give up for a later one.
+    """
+    start = time.perf_counter()
+    need: list[int] = []
+    tangents: list[list[np.ndarray]] = []
+    for s in samples:
+        cells = 0 if s.loads is None else s.loads.shape[2]
+        tangents.append([np.full(s.draws * cells, t) for t in START_TANGENTS] if cells else [])
+    y = None if warm is None else cols.of_posts(warm)
+    results = []
+    for stage, sample in enumerate(samples):
+        # Tie-break: each column's mean contribution, scaled so that all together are worth < 1 draw.
+        per_col = sample.gains.mean(axis=0) if sample.gains is not None else sample.loads.sum(axis=2).mean(axis=0)
+        tie = TIE_BREAK_WEIGHT * per_col / max(float(per_col.sum()), 1e-300)
+        rounds = 0
+        while True:
+            left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
+            model = _Model(problem, cols, samples, stage, need, tangents, tie)
+            y_new, full, status, bound = model.solve(left, y)
+            if y_new is None:
+                break
+            y = y_new
+            short = _short_draws(samples, stage, model, full, y)
+            if not short or rounds >= MAX_CUT_ROUNDS:
+                break
+            for q, points in short:
+                tangents[q].append(points)
+            rounds += 1
+        met = int(sample.met(y).sum()) if y is not None else 0
+        # Hold this stage at what the plan truly achieves (never more than the model's count).
+        need.append(max(0, met - math.floor(tolerance * sample.draws)))
+        results.append(StageResult(sample.label, met, met, float(min(bound, sample.draws)), status, rounds))
+    if y is None:
+        y = np.zeros(cols.n)
+    final = tuple(StageResult(r.label, int(s.met(y).sum()), r.best, r.bound, r.status, r.cut_rounds)
+                  for r, s in zip(results, samples))
+    return KpiSolution(cols.posts(y, problem.n), y, final, time.perf_counter() - start)
+
+
+def _short_draws(samples, stage, model: _Model, full: np.ndarray, y: np.ndarray):
+    """Target-reach rows whose counted draws truly fall short: new tangent points at their loads."""
+    out = []
+    for q, sample in enumerate(samples[: stage + 1]):
+        if sample.loads is None:
+            continue
+        z = np.rint(full[model.z0[q]: model.z0[q] + sample.draws]) > 0
+        bad = z & ~sample.met(y)
+        if not bad.any():
+            continue
+        x = np.einsum("mcs,c->ms", sample.loads, y)
+        points = np.where(bad[:, None], x, START_TANGENTS[-1]).reshape(-1)
+        out.append((q, points))
+    return out
