@@ -269,7 +269,8 @@ def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_r
     """Choose creators and posts that maximise the objective under the budget and rules."""
     if for_kpis and target_reach is not None:
         raise click.UsageError("--for-kpis and --target-reach ask different questions; give one of them")
-    kpi = {"draws": kpi_draws, "tolerance": kpi_tolerance} if for_kpis else None
+    # The KPI settings go along whenever given: [objective] maximize = "kpi" chooses for the KPIs too.
+    kpi = {"draws": kpi_draws, "tolerance": kpi_tolerance, "requested": for_kpis}
     with progress_step("optimizing (KPI probabilities)" if for_kpis else f"optimizing ({strategy})"):
         result = jobs.optimize(scenario, strategy=strategy, budget=budget, gap=gap, time_limit=time_limit,
                                solver=solver, seed=seed, target_reach=target_reach, plot=plot, output=output,

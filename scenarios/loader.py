@@ -248,6 +248,8 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     objective = _objective(top.sub("objective"))
     simulation = _dataclass_table(top.sub("simulation"), SimulationSettings)
     kpis = _kpis(top, doc.get("kpi", []))
+    if objective.for_kpis and not kpis:
+        raise top.err("objective.maximize", '= "kpi" needs at least one [[kpi]] target (metric, target, by_day)')
     schedule = _schedule(top.sub("schedule"))
     return Scenario(
         name=name,
@@ -481,7 +483,9 @@ def _objective(d: _Doc) -> Objective:
         if not weights or not any(weights.values()):
             raise d.err("weights", "needs at least one positive weight")
         return Objective(weights=MappingProxyType({k: v for k, v in weights.items() if v}))
-    maximize = d.string("maximize", "target_reach", choices=OBJECTIVES)
+    maximize = d.string("maximize", "target_reach", choices=OBJECTIVES + ("kpi",))
+    if maximize == "kpi":
+        return Objective(for_kpis=True)
     return Objective(weights=MappingProxyType({maximize: 1.0}))
 
 

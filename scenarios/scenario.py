@@ -58,6 +58,10 @@ class Objective:
     """What to maximise: one metric of ``OBJECTIVES``, or a weighted sum of them."""
 
     weights: Mapping[str, float] = field(default_factory=lambda: _frozen({"target_reach": 1.0}))
+    #: ``maximize = "kpi"``: plans maximise the probability of meeting the ``[[kpi]]`` targets in
+    #: priority order (whatif/kpi_plan.py); ``weights`` (target reach) still scores them and picks
+    #: the reach-optimal plan they are compared with.
+    for_kpis: bool = False
 
     @property
     def name(self) -> str:

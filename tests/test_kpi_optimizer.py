@@ -164,3 +164,27 @@ def test_an_impossible_kpi_is_explained():
     assert found.kpis[0]["in_sample"] == 0
     assert any(n.startswith(f"KPI views >= {impossible.target:,.0f} by day 10 (priority 1) is met in none of the 20 "
                             "draws by any plan within the budget and rules (proven on") for n in found.notes)
+
+
+def test_maximize_kpi_in_the_scenario_chooses_for_the_kpis(tmp_path):
+    from scenarios.generate import write_example
+
+    path, _ = write_example(tmp_path, 40, 5)
+    text = path.read_text()
+    assert 'maximize = "target_reach"' in text
+    path.write_text(text.replace('maximize = "target_reach"', 'maximize = "kpi"'))
+    run = CliRunner().invoke(cli.main, ["optimize", str(path), "--kpi-draws", "20", "--time-limit", "10",
+                                        "--format", "json"])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(run.output[run.output.index("{"):])
+    assert doc["strategy"] == "kpi" and doc["kpis"]
+
+
+def test_maximize_kpi_without_kpis_is_a_located_error(write_scenario):
+    from conftest import BASE_TOML
+
+    path = write_scenario(toml=BASE_TOML + '\n[objective]\nmaximize = "kpi"\n')
+    run = CliRunner().invoke(cli.main, ["validate", str(path)])
+    assert run.exit_code != 0
+    assert f'Error: {path}: objective.maximize = "kpi" needs at least one [[kpi]] target (metric, target, by_day)' \
+        in run.output

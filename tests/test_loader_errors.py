@@ -334,7 +334,7 @@ def test_messages_quoting_line_breaks_stay_one_line(write_scenario, tmp_path):
      'kpi[0].metric "view" is not one of views, target_reach, likes, comments, shares, engagements, '
      'engagement_rate, followers_gained (did you mean "views"?)'),
     (('[objective]', 'maximize = "target_rech"'),
-     'objective.maximize "target_rech" is not one of target_reach, target_impressions, engagements '
+     'objective.maximize "target_rech" is not one of target_reach, target_impressions, engagements, kpi '
      '(did you mean "target_reach"?)'),
     (('[objective]', 'weights = { engagement = 1.0 }'),
      'objective.weights.engagement is not a known objective (did you mean "engagements"?); '

@@ -217,12 +217,17 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
              target_reach: float | None = None, plot: str | Path | None = None, output: str | Path | None = None,
              force: bool = False, calibration: str | Path | None = None,
              read_options: ReadOptions | None = None, kpi: dict | None = None) -> Output:
-    """``kpi``: choose for the KPIs instead (``{"draws", "tolerance"}``, see whatif/kpi_plan.py)."""
+    """``kpi``: the KPI objective's settings (``{"draws", "tolerance", "requested"}``, see
+    whatif/kpi_plan.py); it is used when ``requested`` or the scenario says ``maximize = "kpi"``."""
     import optimizer
 
     inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
     scenario = _with_budget(_load_scenario(path, calibration=calibration, read_options=read_options), budget)
-    if kpi is not None:
+    # ``kpi["requested"]`` (--for-kpis) or [objective] maximize = "kpi" (unless another question or
+    # strategy is asked for explicitly) chooses for the KPIs.
+    for_kpis = kpi is not None and (kpi.get("requested", True) or (
+        scenario.objective.for_kpis and target_reach is None and strategy == "milp"))
+    if for_kpis:
         return _calibrated(_kpi_output(scenario, kpi, gap=gap, time_limit=time_limit, solver=solver, seed=seed,
                                        plot=plot, inputs=inputs), scenario.calibration, calibration)
     if target_reach is not None:
