@@ -257,6 +257,14 @@ class _Model:
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", STOP_GAP)
         h.setOptionValue("time_limit", float(time_limit) if time_limit else INF)
+        # HiGHS 1.16's RINS/RENS sub-MIPs run a presolve (strengthenInequalities) that ignores the
+        # time limit and took over 10 minutes on a dense target-reach block (measured with py-spy on
+        # a 300-creator scenario); the local search supplies incumbents instead. The top-level
+        # presolve is off for target-reach stages for the same reason (as in highs_model).
+        h.setOptionValue("mip_heuristic_run_rins", False)
+        h.setOptionValue("mip_heuristic_run_rens", False)
+        if any(q.loads is not None for q in self.samples):
+            h.setOptionValue("presolve", "off")
         h.passModel(self.lp)
         if warm is not None:
             sol = highspy.HighsSolution()
