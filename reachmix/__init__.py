@@ -35,6 +35,7 @@ from .api import (
     load_scenario,
     make_strategy,
     optimize,
+    optimize_for_kpis,
     scenario_from_dict,
     scenario_from_frame,
     simulate,
@@ -47,5 +48,5 @@ __all__ = [
     "LowestCpmStrategy", "MilpStrategy", "Plan", "PlanSummary", "PoolOptions", "RandomStrategy", "ReachmixError",
     "ReadOptions", "Scenario", "Simulation", "Strategy", "Sweep", "TopEngagementStrategy", "TopFollowersStrategy",
     "backtest", "calibrate", "compare", "evaluate", "frontier", "ingest", "load_scenario", "make_strategy",
-    "optimize", "parse_pool", "scenario_from_dict", "scenario_from_frame", "simulate", "strategy_names", "sweep",
+    "optimize", "optimize_for_kpis", "parse_pool", "scenario_from_dict", "scenario_from_frame", "simulate", "strategy_names", "sweep",
 ]

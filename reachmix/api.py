@@ -92,6 +92,17 @@ def optimize(scenario: ScenarioLike, strategy: StrategyLike = "milp", *, budget:
     return optimizer.optimize(sc, make_strategy(strategy, gap=gap, time_limit=time_limit, seed=seed))
 
 
+def optimize_for_kpis(scenario: ScenarioLike, *, draws: int = 200, tolerance: float = 0.0,
+                      time_limit: float | None = None, seed: int | None = None):
+    """The plan that maximises the probability of meeting the scenario's ``[[kpi]]`` targets by their
+    days, in priority order (docs/optimizer.md, "KPI objective"). Returns a ``KpiPlanResult``:
+    ``.plan``, ``.reach_plan`` (the reach-optimal plan it is compared with), ``.kpis`` (out-of-sample
+    probabilities with 95% intervals, in-sample counts) and ``.to_frame()``."""
+    from whatif.kpi_plan import kpi_plan
+
+    return kpi_plan(_scenario(scenario), draws=draws, tolerance=tolerance, time_limit=time_limit, seed=seed)
+
+
 def evaluate(scenario: ScenarioLike, plan: Plan | Mapping[str, Any] | str | Path | Sequence[int]) -> PlanSummary:
     """Score a plan in ``scenario``: a ``Plan``, a plan JSON (path or parsed, with a ``selection``
     list of ``{"handle", "posts"}``) or posts per pool row. Status is ``infeasible`` when it breaks a

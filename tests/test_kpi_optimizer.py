@@ -188,3 +188,14 @@ def test_maximize_kpi_without_kpis_is_a_located_error(write_scenario):
     assert run.exit_code != 0
     assert f'Error: {path}: objective.maximize = "kpi" needs at least one [[kpi]] target (metric, target, by_day)' \
         in run.output
+
+
+def test_the_python_api_plans_for_the_kpis():
+    import reachmix
+
+    base = _small(n=10, kpis=[{"metric": "views", "target": 1.0, "by_day": 12}])
+    sc = dataclasses.replace(base, kpis=(dataclasses.replace(base.kpis[0], target=_target(base, "views", 12, 0.6)),))
+    found = reachmix.optimize_for_kpis(sc, draws=30, time_limit=10)
+    assert repr(found).startswith("KpiPlanResult(Plan(kpi, ") and "P1 views" in repr(found)
+    frame = found.to_frame()
+    assert list(frame["metric"]) == ["views"] and 0 <= frame["probability"][0] <= 1

@@ -53,6 +53,17 @@ class KpiPlanResult:
     candidates: int
     notes: tuple[str, ...]
 
+    def __repr__(self) -> str:
+        probs = ", ".join(f"P{k['priority']} {k['metric']} {100 * k['probability']:.1f}% "
+                          f"(reach plan {100 * k['reach_plan_probability']:.1f}%)" for k in self.kpis)
+        return f"KpiPlanResult({self.plan!r}; {probs})"
+
+    def to_frame(self):
+        """The KPI rows as a pandas DataFrame (``pip install 'reachmix[frame]'``)."""
+        from scenarios.frames import data_frame
+
+        return data_frame(self.kpis)
+
 
 def wilson(hits: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion (95% by default)."""
