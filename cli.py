@@ -259,13 +259,17 @@ def generate(creators, seed, out_dir, fmt, output, force):
 @click.option("--kpi-tolerance", type=FRACTION, default=0.0, show_default=True,
               help="With --for-kpis: share of draws a higher-priority KPI may give up for a lower one.")
 @PLOT
+@click.option("--calendar", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE.ics",
+              help="Also write the posting schedule as an iCalendar file (needs [schedule] start_date).")
+@click.option("--calendar-csv", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Also write the calendar table (one row per post) as CSV.")
 @FORMAT
 @OUTPUT
 @FORCE
 @CALIBRATION
 @_pool_reading
 def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, for_kpis, kpi_draws,
-             kpi_tolerance, plot, fmt, output, force, calibration, read_options):
+             kpi_tolerance, plot, calendar, calendar_csv, fmt, output, force, calibration, read_options):
     """Choose creators and posts that maximise the objective under the budget and rules."""
     if for_kpis and target_reach is not None:
         raise click.UsageError("--for-kpis and --target-reach ask different questions; give one of them")
@@ -274,7 +278,8 @@ def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_r
     with progress_step("optimizing (KPI probabilities)" if for_kpis else f"optimizing ({strategy})"):
         result = jobs.optimize(scenario, strategy=strategy, budget=budget, gap=gap, time_limit=time_limit,
                                solver=solver, seed=seed, target_reach=target_reach, plot=plot, output=output,
-                               force=force, calibration=calibration, read_options=read_options, kpi=kpi)
+                               force=force, calibration=calibration, read_options=read_options, kpi=kpi,
+                               calendar=calendar, calendar_csv=calendar_csv)
     emit(result, fmt, output, force)
 
 

@@ -17,11 +17,12 @@ from scenarios.files import OutputError, atomic_write_text, check_output
 from scenarios.table import ReadOptions
 
 from .cpm import rename_simulated
+from .calendar_view import check_calendar, plan_calendar
 from .formats import Percent, Table
 from .progress import current as current_progress
 from .plausibility import (collect_rows, plan_warnings, pool_outliers, report_warnings, scale_warnings,
                            simulation_warnings, unique)
-from .results import plan_result
+from .results import plan_result, plan_tables
 
 
 @dataclass(frozen=True)
@@ -178,30 +179,6 @@ def validate(path: str | Path, *, output: str | Path | None = None, force: bool 
     return Output(result, (table,), inputs)
 
 
-def plan_tables(result: dict) -> tuple[Table, ...]:
-    """The selection table (main, for CSV) and a one-row summary of a plan result."""
-    cur = result.get("currency", "")
-    selection = Table(
-        columns=("handle", "tier", "posts", "cost", "target_impressions", "followers", "target_match"),
-        rows=tuple((s["handle"], s["tier"], s["posts"], s["cost"], s["target_impressions"],
-                    s.get("followers"), s.get("target_match")) for s in result["selection"]),
-        title=f"{result['scenario']}: {result['strategy']} plan, {result['status']}",
-        percent=("target_match",),
-    )
-    gap = result.get("gap")
-    summary = Table(
-        columns=("budget", "spent", "creators", "posts", "target_reach", "target_impressions", "engagements",
-                 "cpm_views", "cpm_target", "upper_bound", "gap %", "seconds"),
-        rows=((result["budget"], result["spent"], result["creators"], result["posts"], result["target_reach"],
-               result["target_impressions"], result["engagements"], result.get("cpm_views"), result.get("cpm_target"),
-               result["upper_bound"], None if gap is None else 100.0 * gap, result["seconds"]),),
-        title=f"Summary ({cur}); objective {result['objective']}",
-        notes=tuple(f"Rule broken: {v}" for v in result.get("violations", ()))
-        + ("cpm_views: price per 1,000 views; cpm_target: cost per 1,000 target impressions.",),
-    )
-    return selection, summary
-
-
 def evaluate(path: str | Path, plan_path: str | Path, *, output: str | Path | None = None,
              force: bool = False, calibration: str | Path | None = None,
              read_options: ReadOptions | None = None) -> Output:
@@ -216,20 +193,26 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
              time_limit: float | None = None, solver: str = "highs", seed: int = 0,
              target_reach: float | None = None, plot: str | Path | None = None, output: str | Path | None = None,
              force: bool = False, calibration: str | Path | None = None,
-             read_options: ReadOptions | None = None, kpi: dict | None = None) -> Output:
+             read_options: ReadOptions | None = None, kpi: dict | None = None, calendar: Path | None = None,
+             calendar_csv: Path | None = None) -> Output:
     """``kpi``: the KPI objective's settings (``{"draws", "tolerance", "requested"}``, see
-    whatif/kpi_plan.py); it is used when ``requested`` or the scenario says ``maximize = "kpi"``."""
+    whatif/kpi_plan.py); it is used when ``requested`` or the scenario says ``maximize = "kpi"``.
+    ``calendar``, ``calendar_csv``: also write the schedule as an iCalendar file, as CSV (whatif/calendar_view.py)."""
     import optimizer
 
-    inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
+    inputs = guard_outputs([*scenario_inputs(path), calibration],
+                           {"--output": output, "--plot": plot, "--calendar": calendar, "--calendar-csv": calendar_csv},
+                           force)
     scenario = _with_budget(_load_scenario(path, calibration=calibration, read_options=read_options), budget)
+    check_calendar(scenario, calendar)
     # ``kpi["requested"]`` (--for-kpis) or [objective] maximize = "kpi" (unless another question or
     # strategy is asked for explicitly) chooses for the KPIs.
     for_kpis = kpi is not None and (kpi.get("requested", True) or (
         scenario.objective.for_kpis and target_reach is None and strategy == "milp"))
     if for_kpis:
         return _calibrated(_kpi_output(scenario, kpi, gap=gap, time_limit=time_limit, solver=solver, seed=seed,
-                                       plot=plot, inputs=inputs), scenario.calibration, calibration)
+                                       plot=plot, inputs=inputs, calendar=(calendar, calendar_csv)),
+                           scenario.calibration, calibration)
     if target_reach is not None:
         needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,
                                                      solver=solver)
@@ -247,10 +230,12 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
         from .charts import spend_by_tier
 
         spend_by_tier(result, plot, currency=scenario.currency, budget=scenario.budget)
-    return _calibrated(Output(result, plan_tables(result), inputs), scenario.calibration, calibration)
+    tables = (*plan_tables(result), *plan_calendar(result, scenario, calendar, calendar_csv))
+    return _calibrated(Output(result, tables, inputs), scenario.calibration, calibration)
 
 
-def _kpi_output(scenario: Scenario, kpi: dict, *, gap, time_limit, solver, seed, plot, inputs) -> Output:
+def _kpi_output(scenario: Scenario, kpi: dict, *, gap, time_limit, solver, seed, plot, inputs,
+                calendar=(None, None)) -> Output:
     from .kpi_plan import DEFAULT_DRAWS, kpi_plan, kpi_table
 
     found = kpi_plan(scenario, draws=kpi.get("draws") or DEFAULT_DRAWS, tolerance=float(kpi.get("tolerance") or 0.0),
@@ -266,7 +251,7 @@ def _kpi_output(scenario: Scenario, kpi: dict, *, gap, time_limit, solver, seed,
         from .charts import spend_by_tier
 
         spend_by_tier(result, plot, currency=scenario.currency, budget=scenario.budget)
-    return Output(result, (*plan_tables(result), kpi_table(result)), inputs)
+    return Output(result, (*plan_tables(result), kpi_table(result), *plan_calendar(result, scenario, *calendar)), inputs)
 
 
 def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limit: float | None = None,
@@ -472,7 +457,6 @@ def generate(creators: int, seed: int, out: str | Path, *, output: str | Path | 
     return Output(result, (table,))
 
 
-
 def compare(paths, *, strategies=("milp",), simulate=False, gap=1e-3, time_limit=None, solver="highs",
             seed=0, jobs=1, dask=None, progress=None, plot=None, output=None, force=False, calibration=None,
             read_options=None) -> Output:
@@ -515,9 +499,6 @@ def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=N
     return _calibrated(Output({"rows": rows, "warnings": collect_rows(rows)},
                               (sweep_table(rows, f"Sweep of {path} ({strategy})"),), inputs),
                        _changes_of([path], calibration), calibration)
-
-
-
 
 
 def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("default",), budget_shares=(0.03,),

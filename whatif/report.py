@@ -17,10 +17,11 @@ import numpy as np
 
 from scenarios import ReachModel, Scenario, plan_from_json
 from scenarios.briefs import Brief, ContentAngles, briefs_for_plan, load_content_angles
-from scenarios.calendar import plan_days, post_positions
+from scenarios.calendar import plan_days, post_positions, schedule_rows
 from scenarios.defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 
 from . import charts
+from .calendar_view import COST_NOTE, calendar_table, weekly_spend
 from .plausibility import plan_warnings, report_warnings
 from .report_html import Html, badge, el, image, join, money, num, page, pct, section, table, value
 
@@ -92,6 +93,7 @@ def render_report(scenario: Scenario, plan: Mapping[str, Any], simulation: Mappi
         *([_warning_box(warnings)] if warnings else []),
         _summary(scenario, plan, model, posts),
         _plan_section(scenario, plan, model),
+        _calendar_section(scenario, plan),
         _tier_section(scenario, plan),
         _kpi_section(scenario, simulation),
     ]
@@ -112,7 +114,8 @@ def render_report(scenario: Scenario, plan: Mapping[str, Any], simulation: Mappi
 def _header(scenario: Scenario, plan: Mapping, simulation, curve: bool, strategies: bool,
             warned: bool = False) -> Html:
     links = [("warnings", "Warnings")] if warned else []
-    links += [("summary", "Summary"), ("plan", "Plan"), ("tiers", "Tier mix"), ("kpis", "KPI projections")]
+    links += [("summary", "Summary"), ("plan", "Plan"), ("calendar", "Calendar"), ("tiers", "Tier mix"),
+              ("kpis", "KPI projections")]
     if curve or strategies:
         links.append(("whatif", "What-if"))
     links += [("briefs", "Content briefs"), ("assumptions", "Assumptions")]
@@ -187,6 +190,40 @@ def _plan_section(scenario: Scenario, plan: Mapping, model: ReachModel) -> Html:
                    el("p", "Target match: the share of a creator's audience in the target (times the interest "
                            "fit). Budget share: cost / total budget. Posting days: campaign days (0 = the start), "
                            "or dates when [schedule] start_date is set.", cls="muted"))
+
+
+#: The calendar section lists at most this many posts (the plan JSON's schedule has them all) ...
+CALENDAR_ROWS = 200
+#: ... and shows them folded away (a click opens them) above this many.
+CALENDAR_OPEN_ROWS = 40
+
+
+def _calendar_section(scenario: Scenario, plan: Mapping) -> Html:
+    """Spend by week, then who posts on which day (whatif/calendar_view.py), long lists folded."""
+    cur, start = scenario.currency, scenario.schedule.start_date
+    result = dict(plan) if plan.get("schedule") else dict(plan, schedule=_default_schedule(scenario, plan))
+    weeks, posts = weekly_spend(result, start), calendar_table(result, start)
+    shown, more = posts.rows[:CALENDAR_ROWS], max(0, len(posts.rows) - CALENDAR_ROWS)
+    money_at = posts.columns.index("cost")
+    body = table([*posts.columns[:-1], f"cost ({cur})"],
+                 [[num(c) if j == money_at else c for j, c in enumerate(r)] for r in shown],
+                 numeric=(0, 1, money_at - 2, money_at - 1, money_at))
+    label = f"{len(posts.rows):,} posts by day" + (f" (first {CALENDAR_ROWS:,} shown)" if more else "")
+    folded = el("details", el("summary", label), body,
+                *([el("p", f"... and {more:,} more posts: the plan JSON's schedule lists every one.", cls="muted")]
+                  if more else []), open="" if len(shown) <= CALENDAR_OPEN_ROWS else None)
+    first = f"; day 0 is {start.isoformat()}" if start else "; set [schedule] start_date to show dates"
+    return section("calendar", "Calendar",
+                   table([*weeks.columns[:-1], f"spend ({cur})"], [[*r[:-1], num(r[-1])] for r in weeks.rows],
+                         numeric=[j for j, c in enumerate(weeks.columns) if c != "first date"], caption="Spend by week"),
+                   folded,
+                   el("p", f"Week k holds campaign days 7(k-1) to 7k-1{first}. {COST_NOTE}", cls="muted"))
+
+
+def _default_schedule(scenario: Scenario, plan: Mapping) -> list[dict]:
+    """A plan without a ``schedule`` list: its posts on the scenario's default (earliest) schedule."""
+    parsed = plan_from_json(plan, scenario.pool)
+    return schedule_rows(scenario.pool, parsed.posts, plan_days(scenario, parsed))
 
 
 def _posting_days(scenario: Scenario, plan: Mapping) -> dict[int, list[str]]:

@@ -185,6 +185,7 @@ figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
   padding: 8px 14px; margin: 16px 0; }
 .warnings h2 { border: 0; margin: 0 0 4px; font-size: 17px; color:#991b1b; }
 .warnings li { margin: 4px 0; overflow-wrap: anywhere; }
+details > summary { cursor: pointer; color: var(--accent); font-weight: 600; margin: 8px 0; }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 @media print { body { background:#fff; } main { padding: 0; } section { break-inside: avoid-page; } }
 """

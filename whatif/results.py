@@ -12,6 +12,7 @@ from scenarios import Plan, ReachModel, Scenario, violations
 from scenarios.calendar import plan_days, schedule_rows, schedule_violations
 
 from .cpm import per_thousand
+from .formats import Table
 from .plausibility import plan_warnings
 
 
@@ -73,6 +74,30 @@ def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None)
         # Implausible inputs or results, as data (contract: every command's JSON may carry warnings).
         "warnings": plan_warnings(scenario, plan.posts, model),
     }
+
+
+def plan_tables(result: dict) -> tuple[Table, ...]:
+    """The selection table (main, for CSV) and a one-row summary of a plan result."""
+    cur = result.get("currency", "")
+    selection = Table(
+        columns=("handle", "tier", "posts", "cost", "target_impressions", "followers", "target_match"),
+        rows=tuple((s["handle"], s["tier"], s["posts"], s["cost"], s["target_impressions"],
+                    s.get("followers"), s.get("target_match")) for s in result["selection"]),
+        title=f"{result['scenario']}: {result['strategy']} plan, {result['status']}",
+        percent=("target_match",),
+    )
+    gap = result.get("gap")
+    summary = Table(
+        columns=("budget", "spent", "creators", "posts", "target_reach", "target_impressions", "engagements",
+                 "cpm_views", "cpm_target", "upper_bound", "gap %", "seconds"),
+        rows=((result["budget"], result["spent"], result["creators"], result["posts"], result["target_reach"],
+               result["target_impressions"], result["engagements"], result.get("cpm_views"), result.get("cpm_target"),
+               result["upper_bound"], None if gap is None else 100.0 * gap, result["seconds"]),),
+        title=f"Summary ({cur}); objective {result['objective']}",
+        notes=tuple(f"Rule broken: {v}" for v in result.get("violations", ()))
+        + ("cpm_views: price per 1,000 views; cpm_target: cost per 1,000 target impressions.",),
+    )
+    return selection, summary
 
 
 def _ratio(a: float, b: float) -> float | None:
