@@ -205,3 +205,19 @@ def test_malformed_series_does_not_sink_the_report(tmp_path):
     sim["series"]["views"] = {"mean": [1, 2]}  # no percentiles
     doc = render_report(scenario, plan, sim)
     assert "No chart for views" in doc
+
+
+def test_report_skips_budget_curve_points_too_small_for_the_rules(tmp_path):
+    """A 30-creator pool with a tier minimum: the curve's smallest budget has no plan (found by a
+    helper's review: the report stopped with 'budget curve row 0: needs a number')."""
+    from click.testing import CliRunner
+
+    import cli
+    from scenarios.generate import write_example
+
+    path, _ = write_example(tmp_path / "small", 30, 1)
+    assert "min_count" in path.read_text()
+    out = tmp_path / "report.html"
+    run = CliRunner().invoke(cli.main, ["report", str(path), "--runs", "200", "--output", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "Budget-reach curve" in out.read_text(encoding="utf-8")

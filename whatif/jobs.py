@@ -568,7 +568,9 @@ def report(path: str | Path, output: str | Path, *, strategy: str = "milp", comp
     simulation = rename_simulated(sim.simulate(scenario, plan.posts, runs=runs, seed=seed, progress=progress,
                                                post_days=plan.days).to_dict())
     warnings = unique(list(scenario.pool.warnings) + report_warnings(scenario, plan_json, simulation))
-    curve = optimizer.frontier(scenario, points=curve_points, gap=max(gap, 5e-3))
+    # Budgets too small for the rules (e.g. a tier minimum) have no plan and no reach: not drawn.
+    curve = [r for r in optimizer.frontier(scenario, points=curve_points, gap=max(gap, 5e-3))
+             if r.get("target_reach") is not None]
     strategies = [plan_json] + [plan_result(scenario, optimizer.optimize(scenario, s, gap=gap), model)
                                 for s in compare_with if s != strategy]
     html = render_report(scenario, plan_json, simulation, curve=curve, strategies=strategies,
