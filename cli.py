@@ -255,7 +255,7 @@ def generate(creators, seed, out_dir, fmt, output, force):
               help="Instead: maximise the probability of meeting the [[kpi]] targets by their days, in priority "
                    "order (sample-average MILP; probabilities checked out-of-sample with another seed).")
 @click.option("--kpi-draws", type=WholeNumber(1), default=None,
-              help="With --for-kpis: seeded draws of the in-sample problem (default 200).")
+              help="With --for-kpis: seeded draws of the in-sample problem (default 100).")
 @click.option("--kpi-tolerance", type=FRACTION, default=0.0, show_default=True,
               help="With --for-kpis: share of draws a higher-priority KPI may give up for a lower one.")
 @PLOT

@@ -92,7 +92,7 @@ def optimize(scenario: ScenarioLike, strategy: StrategyLike = "milp", *, budget:
     return optimizer.optimize(sc, make_strategy(strategy, gap=gap, time_limit=time_limit, seed=seed))
 
 
-def optimize_for_kpis(scenario: ScenarioLike, *, draws: int = 200, tolerance: float = 0.0,
+def optimize_for_kpis(scenario: ScenarioLike, *, draws: int = 100, tolerance: float = 0.0,
                       time_limit: float | None = None, seed: int | None = None):
     """The plan that maximises the probability of meeting the scenario's ``[[kpi]]`` targets by their
     days, in priority order (docs/optimizer.md, "KPI objective"). Returns a ``KpiPlanResult``:
