@@ -23,6 +23,7 @@ from .scenario import (
     Scenario,
     ScheduleRules,
     SimulationSettings,
+    SpendCap,
 )
 from .tiers import TIER_NAMES, Tiers
 
@@ -30,7 +31,7 @@ __all__ = [
     "AGE_BUCKETS", "GENDERS", "KPI_METRICS", "OBJECTIVES", "TIER_NAMES",
     "Constraints", "CreatorPool", "Evaluation", "InfeasibleError", "KpiTarget", "ModelParams",
     "Objective", "Plan", "PlanError", "PoolError", "PoolOptions", "ReachModel", "ReachmixError",
-    "Scenario", "ScenarioError", "ScheduleRules", "SimulationSettings", "TargetAudience", "Tiers",
+    "Scenario", "ScenarioError", "ScheduleRules", "SimulationSettings", "SpendCap", "TargetAudience", "Tiers",
     "apply_overrides", "eligible", "exposure_weight", "load_scenario", "parse_pool", "plan_from_json",
     "post_caps", "reach_of_impressions", "read_pool", "scenario_from_dict", "violations",
 ]

@@ -21,12 +21,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import PlanError
+from .errors import PlanError, ScenarioError
 
 if TYPE_CHECKING:
     from .plan import Plan
     from .pool import CreatorPool
     from .scenario import Scenario
+
+
+#: Days after the start within which every post must find a place (about 100 years).
+SCHEDULE_DAY_LIMIT = 36_500
 
 
 def post_positions(posts) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +66,7 @@ def earliest_schedule(scenario: "Scenario", posts) -> np.ndarray:
     spacing = rules.spacing(scenario.simulation)
     blackout = frozenset(rules.blackout_days)
     creator, k = post_positions(posts)
-    if rules.max_posts_per_day is None:
+    if rules.max_posts_per_day is None and not rules.spend_caps:
         # No cap: every creator's k-th post lands on the same day, the k-th free day of the sequence.
         if not blackout and spacing == int(scenario.simulation.post_spacing_days):
             return rule_days(scenario, posts)
@@ -73,11 +77,36 @@ def earliest_schedule(scenario: "Scenario", posts) -> np.ndarray:
             seq.append(d)
             d += spacing
         return np.asarray(seq, dtype=np.int64)[k]
-    return _greedy(scenario.pool, posts, start, spacing, int(rules.max_posts_per_day), blackout)
+    cap = posts.size * int(posts.max(initial=0)) + 1 if rules.max_posts_per_day is None else int(rules.max_posts_per_day)
+    _check_caps_can_hold(scenario, posts)
+    return _greedy(scenario.pool, posts, start, spacing, cap, blackout, rules.spend_caps)
+
+
+def _post_costs(pool: "CreatorPool", posts: np.ndarray) -> np.ndarray:
+    """Spend booked with each bought post: its price plus an equal share of the creator's fee, the
+    calendar's convention (whatif/calendar_view.py), so caps and the spend-by-week table agree."""
+    creator, _ = post_positions(posts)
+    return pool.price[creator].astype(float) + pool.fee[creator].astype(float) / posts[creator]
+
+
+def _check_caps_can_hold(scenario: "Scenario", posts: np.ndarray) -> None:
+    """A post dearer than a cap that holds for every later period could never be scheduled."""
+    caps = [c for c in scenario.schedule.spend_caps if c.every is not None]
+    if not caps or not posts.any():
+        return
+    costs = _post_costs(scenario.pool, posts)
+    creator, k = post_positions(posts)
+    for c in caps:
+        worst = int(np.argmax(costs))
+        if costs[worst] > c.every * (1 + 1e-9) and not any(v >= costs[worst] for v in c.periods.values()):
+            raise ScenarioError(
+                f"{scenario.path or scenario.name}: budget.{c.name} = {c.every:,.0f} is less than post "
+                f"{int(k[worst]) + 1} of {scenario.pool.handles[int(creator[worst])]} ({costs[worst]:,.0f} with its "
+                f"fee); no schedule can place it; raise the cap or drop that post")
 
 
 def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, cap: int,
-            blackout: frozenset[int]) -> np.ndarray:
+            blackout: frozenset[int], spend_caps=()) -> np.ndarray:
     hired = np.flatnonzero(posts)
     counts = posts[hired]
     offsets = np.cumsum(counts) - counts
@@ -90,7 +119,12 @@ def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, ca
     heapq.heapify(ready)
     waiting: list[tuple[int, int, int]] = []  # (first allowed day, rank, j)
     left, d = out.size, start
+    spent: dict[tuple[str, int], float] = {}  # (cap name, 0-based period) -> spend booked
     while left:
+        if d > start + SCHEDULE_DAY_LIMIT:  # only spend caps can defer a post for ever
+            raise ScenarioError(f"the spend caps ({', '.join('budget.' + c.name for c in spend_caps)}) leave "
+                                f"{left} post(s) unscheduled after {SCHEDULE_DAY_LIMIT:,} days; raise the caps "
+                                "or buy fewer posts")
         while waiting and waiting[0][0] <= d:
             _, r, j = heapq.heappop(waiting)
             heapq.heappush(ready, (r, j))
@@ -101,8 +135,17 @@ def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, ca
             d += 1
             continue
         placed = 0
+        deferred = []
         while ready and placed < cap:
             r, j = heapq.heappop(ready)
+            cost = float(pool.price[hired[j]]) + float(pool.fee[hired[j]]) / float(counts[j])
+            later = _over_a_cap(spend_caps, spent, d, cost)
+            if later is not None:  # this period's money is gone: try again when the next one starts
+                deferred.append((later, r, j))
+                continue
+            for c in spend_caps:
+                key = (c.name, d // c.length)
+                spent[key] = spent.get(key, 0.0) + cost
             out[offsets[j] + done[j]] = d
             done[j] += 1
             placed += 1
@@ -112,8 +155,20 @@ def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, ca
                     heapq.heappush(waiting, (d + spacing, r, j))
                 else:
                     heapq.heappush(ready, (r, j))
+        for item in deferred:
+            heapq.heappush(waiting, item)
         d += 1
     return out
+
+
+def _over_a_cap(spend_caps, spent: dict, day: int, cost: float) -> int | None:
+    """None when ``cost`` fits every cap's period of ``day``, else the first day it might fit."""
+    later = None
+    for c in spend_caps:
+        period = day // c.length
+        if spent.get((c.name, period), 0.0) + cost > c.cap(period + 1) * (1 + 1e-9):
+            later = max(later or 0, (period + 1) * c.length)
+    return later
 
 
 def plan_days(scenario: "Scenario", plan: "Plan") -> np.ndarray:
@@ -156,6 +211,16 @@ def schedule_violations(scenario: "Scenario", posts, days) -> list[str]:
         if hit.size:
             out.append(f"{hit.size} post(s) on blackout days (first: {pool.handles[creator[hit[0]]]} on "
                        f"{rules.label(days[hit[0]])})")
+    if rules.spend_caps and days.size:
+        costs = _post_costs(pool, posts)
+        for c in rules.spend_caps:
+            period = days // c.length
+            spend = np.bincount(period, weights=costs)
+            over = [p for p in np.flatnonzero(spend) if spend[p] > c.cap(p + 1) * (1 + 1e-9)]
+            if over:
+                p = over[0]
+                out.append(f"{len(over)} period(s) over budget.{c.name} (first: period {p + 1}, days "
+                           f"{p * c.length}-{(p + 1) * c.length - 1}, spends {spend[p]:,.0f} > {c.cap(p + 1):,.0f})")
     if rules.max_posts_per_day is not None and days.size:
         values, counts = np.unique(days, return_counts=True)
         over = np.flatnonzero(counts > rules.max_posts_per_day)

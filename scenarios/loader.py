@@ -37,6 +37,7 @@ from .scenario import (
     Scenario,
     ScheduleRules,
     SimulationSettings,
+    SpendCap,
 )
 from .table import ReadOptions
 from .tiers import DEFAULT_BOUNDS, TIER_NAMES, Tiers
@@ -214,8 +215,9 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     currency = top.string("currency", default="USD")
 
     budget_doc = top.sub("budget")
-    budget_doc.check_keys(("total",))
+    budget_doc.check_keys(("total", *SPEND_PERIODS))
     budget = budget_doc.number("total", ..., low=0.0, low_open=True)
+    spend_caps = _spend_caps(budget_doc)
 
     model = _model(top.sub("model"))
     constraints_doc = top.sub("constraints")
@@ -250,7 +252,7 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     kpis = _kpis(top, doc.get("kpi", []))
     if objective.for_kpis and not kpis:
         raise top.err("objective.maximize", '= "kpi" needs at least one [[kpi]] target (metric, target, by_day)')
-    schedule = _schedule(top.sub("schedule"))
+    schedule = dataclasses.replace(_schedule(top.sub("schedule")), spend_caps=spend_caps)
     return Scenario(
         name=name,
         currency=currency,
@@ -530,9 +532,39 @@ def _date(d: _Doc, key: str, value) -> datetime.date:
     raise d.err(key, f"= {shown[:40]} is not a date; write an ISO date such as 2025-03-01")
 
 
+#: ``[budget]`` spend caps per period and the period's length in days (the simulator's roll-ups).
+SPEND_PERIODS = {"by_week": 7, "by_month": 30}
+
+
+def _spend_caps(d: _Doc) -> tuple[SpendCap, ...]:
+    """``[budget] by_week = 50000`` (every week) or ``[budget.by_week]`` with ``1 = 60000``, ``every = ...``."""
+    out = []
+    for name, length in SPEND_PERIODS.items():
+        if name not in d.table:
+            continue
+        raw = d.table[name]
+        if not isinstance(raw, dict):
+            out.append(SpendCap(name, length, every=d.number(name, ..., low=0.0, low_open=True)))
+            continue
+        sub = d.sub(name)
+        periods = {}
+        for key in sub.table:
+            if key == "every":
+                continue
+            if not (isinstance(key, str) and key.isdigit() and int(key) >= 1):
+                unit = "week" if length == 7 else "month"
+                raise sub.err(key, f"is not a {unit} number; use 1, 2, ... (campaign {unit}s from day 0) or every")
+            periods[int(key)] = sub.number(key, ..., low=0.0, low_open=True)
+        every = sub.number("every", None, low=0.0, low_open=True)
+        if not periods and every is None:
+            raise d.err(name, "is empty; give a cap for every period (by_week = 50000) or per period (1 = 60000)")
+        out.append(SpendCap(name, length, every=every, periods=MappingProxyType(periods)))
+    return tuple(out)
+
+
 def _schedule(d: _Doc) -> ScheduleRules:
     """``[schedule]``: start_date, min_spacing_days, max_posts_per_day, blackout_days."""
-    d.check_keys(tuple(f.name for f in dataclasses.fields(ScheduleRules)))
+    d.check_keys(tuple(f.name for f in dataclasses.fields(ScheduleRules) if f.name != "spend_caps"))
     start = _date(d, "start_date", d.table["start_date"]) if "start_date" in d.table else None
     raw = d.table.get("blackout_days", [])
     if not isinstance(raw, list):

@@ -144,6 +144,26 @@ class SimulationSettings:
 
 
 @dataclass(frozen=True)
+class SpendCap:
+    """Most spend per calendar period (``[budget] by_week`` / ``by_month``; docs/schedule.md).
+
+    Period k (1-based) is campaign days ``length (k-1)`` to ``length k - 1``, like the simulator's
+    weekly and 30-day monthly roll-ups. ``every`` applies to each period not listed in ``periods``;
+    ``None`` leaves unlisted periods uncapped. A post books its price and an equal share of its
+    creator's fee on its day (the calendar's convention; the simulator books fees on day 0).
+    """
+
+    name: str
+    length: int
+    every: float | None = None
+    periods: Mapping[int, float] = field(default_factory=_frozen)
+
+    def cap(self, period: int) -> float:
+        value = self.periods.get(int(period), self.every)
+        return float("inf") if value is None else float(value)
+
+
+@dataclass(frozen=True)
 class ScheduleRules:
     """The posting calendar's rules (``[schedule]``; see docs/schedule.md).
 
@@ -159,11 +179,14 @@ class ScheduleRules:
     max_posts_per_day: int | None = None
     #: Campaign days on which nobody posts (dates are converted by the loader), ascending.
     blackout_days: tuple[int, ...] = ()
+    #: Spend caps per week / 30-day month (read from ``[budget] by_week`` / ``by_month``).
+    spend_caps: tuple[SpendCap, ...] = ()
 
     @property
     def constrains(self) -> bool:
         """True when a rule beyond today's ``start_day + k x post_spacing_days`` applies."""
-        return self.min_spacing_days is not None or self.max_posts_per_day is not None or bool(self.blackout_days)
+        return (self.min_spacing_days is not None or self.max_posts_per_day is not None or bool(self.blackout_days)
+                or bool(self.spend_caps))
 
     def spacing(self, settings: "SimulationSettings") -> int:
         """Fewest days between two posts of one creator."""

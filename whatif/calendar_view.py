@@ -78,8 +78,7 @@ def weekly_spend(result: Mapping[str, Any], start_date: datetime.date | None = N
                  caps: Mapping[int, float] | None = None) -> Table:
     """Posts and spend per calendar week, from the first week with a post to the last (empty weeks included).
 
-    ``caps`` (week -> spend cap) adds a ``cap`` column and marks the weeks over it; scenarios have no
-    weekly caps yet, so the commands pass none."""
+    ``caps`` (week -> spend cap, ``[budget] by_week``) adds a ``cap`` column and marks the weeks over it."""
     cur = result.get("currency", "")
     posts: dict[int, int] = {}
     spend: dict[int, float] = {}
@@ -103,9 +102,20 @@ def weekly_spend(result: Mapping[str, Any], start_date: datetime.date | None = N
                  notes=("spend: the week's posts at the calendar's cost per post.",))
 
 
-def calendar_tables(result: Mapping[str, Any], start_date: datetime.date | None = None) -> tuple[Table, Table]:
+def calendar_tables(result: Mapping[str, Any], start_date: datetime.date | None = None,
+                    caps: Mapping[int, float] | None = None) -> tuple[Table, Table]:
     """The calendar and the weekly spend, the tables ``optimize`` adds after the plan's own."""
-    return calendar_table(result, start_date), weekly_spend(result, start_date)
+    return calendar_table(result, start_date), weekly_spend(result, start_date, caps)
+
+
+def week_caps(scenario: "Scenario", result: Mapping[str, Any]) -> dict[int, float] | None:
+    """``[budget] by_week`` as week -> cap for the plan's weeks (None without a weekly cap)."""
+    cap = next((c for c in scenario.schedule.spend_caps if c.name == "by_week"), None)
+    if cap is None:
+        return None
+    weeks = [r["week"] for r in post_rows(result)]
+    limits = {w: cap.cap(w) for w in range(min(weeks), max(weeks) + 1)} if weeks else {}
+    return {w: v for w, v in limits.items() if v != float("inf")}  # uncapped weeks show no cap
 
 
 def check_calendar(scenario: "Scenario", calendar: str | Path | None) -> None:
@@ -119,7 +129,7 @@ def plan_calendar(result: Mapping[str, Any], scenario: "Scenario", calendar: str
     """``calendar_tables`` of a plan; with ``calendar``, also its iCalendar file, with ``calendar_csv``
     the calendar table as CSV (each named in a note)."""
     start = scenario.schedule.start_date
-    posts, weeks = calendar_tables(result, start)
+    posts, weeks = calendar_tables(result, start, week_caps(scenario, result))
     notes = []
     if calendar is not None:
         events = write_ics(result, calendar, start, scenario.name)

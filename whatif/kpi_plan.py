@@ -119,9 +119,10 @@ def kpi_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | None
     caps = problem.cap[rows]
     full = np.zeros(problem.n, dtype=np.int64)
     full[rows] = caps
-    # Days of the candidates' posts, each creator on its own (the per-day cap couples creators, so
-    # it is applied to the chosen plan only; the out-of-sample check simulates that schedule).
-    solo = dataclasses.replace(scenario, schedule=dataclasses.replace(scenario.schedule, max_posts_per_day=None))
+    # Days of the candidates' posts, each creator on its own (the per-day cap and the spend caps
+    # couple creators, so they apply to the chosen plan only; the out-of-sample check simulates it).
+    solo = dataclasses.replace(scenario, schedule=dataclasses.replace(scenario.schedule, max_posts_per_day=None,
+                                                                        spend_caps=()))
     draws_of = kpi_draws(scenario, full, chosen, draws=draws, seed=seed, post_days=earliest_schedule(solo, full))
     samples = [KpiSample(f"{d.kpi.metric} >= {d.kpi.target:g} by day {d.kpi.by_day}", float(d.kpi.target),
                          gains=d.gains, loads=d.loads, population=d.population) for d in draws_of]

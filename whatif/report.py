@@ -21,7 +21,7 @@ from scenarios.calendar import plan_days, post_positions, schedule_rows
 from scenarios.defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 
 from . import charts
-from .calendar_view import COST_NOTE, calendar_table, weekly_spend
+from .calendar_view import COST_NOTE, calendar_table, week_caps, weekly_spend
 from .plausibility import plan_warnings, report_warnings
 from .report_html import Html, badge, el, image, join, money, num, page, pct, section, table, value
 
@@ -202,7 +202,7 @@ def _calendar_section(scenario: Scenario, plan: Mapping) -> Html:
     """Spend by week, then who posts on which day (whatif/calendar_view.py), long lists folded."""
     cur, start = scenario.currency, scenario.schedule.start_date
     result = dict(plan) if plan.get("schedule") else dict(plan, schedule=_default_schedule(scenario, plan))
-    weeks, posts = weekly_spend(result, start), calendar_table(result, start)
+    weeks, posts = weekly_spend(result, start, week_caps(scenario, result)), calendar_table(result, start)
     shown, more = posts.rows[:CALENDAR_ROWS], max(0, len(posts.rows) - CALENDAR_ROWS)
     money_at = posts.columns.index("cost")
     body = table([*posts.columns[:-1], f"cost ({cur})"],
