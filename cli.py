@@ -7,6 +7,7 @@ Errors are translated in exactly one place, ``ReachmixGroup.main``: a domain err
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -16,7 +17,8 @@ from pathlib import Path
 import click
 
 from cli_options import (  # first of our imports: it also guards Ctrl-C while the others load
-    FRACTION, POSITIVE, SEED, SHARE, STRATEGIES, STRATEGY, WholeNumber, end_startup_interrupt_guard, flatten,
+    FRACTION, POSITIVE, SEED, SHARE, STRATEGIES, STRATEGY, FiniteFloat, WholeNumber, end_startup_interrupt_guard,
+    flatten,
 )
 from cli_options import parallel_options as _parallel_options
 from scenarios.errors import ReachmixError, one_line
@@ -254,8 +256,12 @@ def generate(creators, seed, out_dir, fmt, output, force):
 @click.option("--for-kpis", is_flag=True,
               help="Instead: maximise the probability of meeting the [[kpi]] targets by their days, in priority "
                    "order (sample-average MILP; probabilities checked out-of-sample with another seed).")
+@click.option("--target-probability", type=FiniteFloat(0, 1, min_open=True, max_open=True), default=None,
+              metavar="P", help="Instead: find the smallest budget whose KPI plan meets the priority-1 [[kpi]] with "
+                                "out-of-sample probability >= P (e.g. 0.9); a statistical estimate with its 95% "
+                                "interval; --time-limit applies to each budget tried (default 10 s per KPI).")
 @click.option("--kpi-draws", type=WholeNumber(1), default=None,
-              help="With --for-kpis: seeded draws of the in-sample problem (default 100).")
+              help="With --for-kpis or --target-probability: seeded draws of the in-sample problem (default 100).")
 @click.option("--kpi-tolerance", type=FRACTION, default=0.0, show_default=True,
               help="With --for-kpis: share of draws a higher-priority KPI may give up for a lower one.")
 @PLOT
@@ -268,18 +274,22 @@ def generate(creators, seed, out_dir, fmt, output, force):
 @FORCE
 @CALIBRATION
 @_pool_reading
-def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, for_kpis, kpi_draws,
-             kpi_tolerance, plot, calendar, calendar_csv, fmt, output, force, calibration, read_options):
+def optimize(scenario, strategy, budget, gap, time_limit, solver, seed, target_reach, for_kpis, target_probability,
+             kpi_draws, kpi_tolerance, plot, calendar, calendar_csv, fmt, output, force, calibration, read_options):
     """Choose creators and posts that maximise the objective under the budget and rules."""
     if for_kpis and target_reach is not None:
         raise click.UsageError("--for-kpis and --target-reach ask different questions; give one of them")
+    if target_probability is not None and target_reach is not None:
+        raise click.UsageError("--target-probability and --target-reach ask different questions; give one of them")
     # The KPI settings go along whenever given: [objective] maximize = "kpi" chooses for the KPIs too.
     kpi = {"draws": kpi_draws, "tolerance": kpi_tolerance, "requested": for_kpis}
-    with progress_step("optimizing (KPI probabilities)" if for_kpis else f"optimizing ({strategy})"):
+    # A --target-probability search reports each budget it tries (whatif/kpi_budget.py) instead.
+    with progress_step("optimizing (KPI probabilities)" if for_kpis else f"optimizing ({strategy})") \
+            if target_probability is None else contextlib.nullcontext():
         result = jobs.optimize(scenario, strategy=strategy, budget=budget, gap=gap, time_limit=time_limit,
                                solver=solver, seed=seed, target_reach=target_reach, plot=plot, output=output,
                                force=force, calibration=calibration, read_options=read_options, kpi=kpi,
-                               calendar=calendar, calendar_csv=calendar_csv)
+                               calendar=calendar, calendar_csv=calendar_csv, target_probability=target_probability)
     emit(result, fmt, output, force)
 
 

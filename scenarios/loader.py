@@ -24,6 +24,7 @@ from .errors import ReachmixError, ScenarioError, did_you_mean, toml_problem
 from . import pool_memory
 from .files import read_text
 from .numbers import parse_number
+from .objective_risk import with_risk
 from .pool import CreatorPool
 from .pool_csv import KNOWN as POOL_COLUMNS, MAX_POSTS_LIMIT, PoolOptions, read_pool
 from .scenario import (
@@ -249,6 +250,7 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     constraints = _constraints(constraints_doc, default_max_posts, pool)
     objective = _objective(top.sub("objective"))
     simulation = _dataclass_table(top.sub("simulation"), SimulationSettings)
+    objective = with_risk(top.sub("objective"), objective, simulation)
     kpis = _kpis(top, doc.get("kpi", []))
     if objective.for_kpis and not kpis:
         raise top.err("objective.maximize", '= "kpi" needs at least one [[kpi]] target (metric, target, by_day)')
@@ -479,7 +481,7 @@ def _constraints(d: _Doc, max_posts: int, pool: CreatorPool) -> Constraints:
 
 
 def _objective(d: _Doc) -> Objective:
-    d.check_keys(("maximize", "weights"))
+    d.check_keys(("maximize", "weights", "risk"))
     if "weights" in d.table:
         weights = d.mapping("weights", OBJECTIVES, lambda s, k: s.number(k, low=0.0), "objective")
         if not weights or not any(weights.values()):

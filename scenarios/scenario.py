@@ -62,6 +62,12 @@ class Objective:
     #: priority order (whatif/kpi_plan.py); ``weights`` (target reach) still scores them and picks
     #: the reach-optimal plan they are compared with.
     for_kpis: bool = False
+    #: ``risk = { measure, level, day }``: plans maximise the ``level`` quantile ("quantile") or the
+    #: mean of the worst ``level`` share of runs ("cvar") of the objective metric by ``day``
+    #: (``None`` = the last simulated day) instead of its mean (whatif/risk_plan.py).
+    risk_measure: str | None = None
+    risk_level: float = 0.1
+    risk_day: int | None = None
 
     @property
     def name(self) -> str:

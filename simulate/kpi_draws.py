@@ -89,6 +89,8 @@ def kpi_draws(scenario: Scenario, posts, kpis, *, draws: int, seed: int, post_da
             metric = views
         elif kpi.metric == "shares":
             metric = luck["shares"].T
+        elif kpi.metric == "target_impressions":  # the objective metric (not a KPI): expected, times drawn/expected views
+            metric = views * (prep.impressions.sum(axis=1) / np.where(prep.views > 0, prep.views, 1.0))
         else:
             rate = {"likes": prep.likes_rate, "comments": prep.comments_rate,
                     "engagements": prep.likes_rate + prep.comments_rate}[kpi.metric]
@@ -110,3 +112,12 @@ def _accrued(prep, day: int, window: int | None) -> np.ndarray:
     if window is not None and day - window >= 0:
         share = share - by(day - window)
     return share
+
+
+def metric_draws(scenario: Scenario, posts, metric: str, day: int, *, draws: int, seed: int,
+                 post_days=None) -> KpiDraws:
+    """Draws of an objective metric (target_reach, target_impressions, engagements) by the end of
+    day ``day`` over the whole campaign, as ``kpi_draws`` gives them (the risk objective,
+    whatif/risk_plan.py): a KPI on the metric with target 1."""
+    return kpi_draws(scenario, posts, [KpiTarget(metric, 1.0, int(day))], draws=draws, seed=seed,
+                     post_days=post_days)[0]

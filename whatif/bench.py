@@ -186,3 +186,15 @@ def bench_table(result: Mapping[str, Any]) -> Table:
                  percent=("proven_optimal_share", "budget_use_mean"),
                  notes=("ratio = objective / known optimum or best proven upper bound (a certified lower "
                         "bound on quality).",))
+
+
+def check_bench_size(instances: int, strategies: int, creators: int, workers: int) -> None:
+    """Before a benchmark starts: its result rows, and one instance (pool and reach model) per worker."""
+    from scenarios.generate import BYTES_PER_CREATOR
+    from scenarios.limits import check_memory
+
+    from .sweep import BYTES_PER_POINT
+
+    check_memory(instances * strategies * BYTES_PER_POINT + workers * creators * BYTES_PER_CREATOR,
+                 f"the benchmark of {instances:,} instances x {strategies} strategies on {creators:,} creators",
+                 "use fewer --instances, strategies or --creators")

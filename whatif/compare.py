@@ -51,11 +51,17 @@ def evaluate_row(path: str, overrides: Mapping[str, Any] | None, strategy: str, 
     row["warnings"] = unique(list(scenario.pool.warnings) + row["warnings"])  # the pool reader's first
     if simulate:
         import simulate as sim
+        from optimizer.risk import quantile_of
 
-        outcome = sim.simulate(scenario, plan.posts, post_days=plan.days).to_dict()
+        simulated = sim.simulate(scenario, plan.posts, post_days=plan.days)
+        outcome = simulated.to_dict()
         for metric in ("views", "target_reach", "followers_gained"):
             for q in ("p5", "p50", "p95"):
                 row[f"sim_{metric}_{q}"] = outcome["totals"][metric][q]
+        # The mean and p10 of target reach side by side (risk-aware objectives, issue 11; p10 as
+        # [objective] risk defines it: the value all but 10% of runs reach).
+        row["sim_target_reach_mean"] = outcome["totals"]["target_reach"]["mean"]
+        row["sim_target_reach_p10"] = quantile_of(simulated.finals["target_reach"], 0.1)
         row["kpi_targets"] = outcome["kpi_targets"]
         row["warnings"] = unique(row["warnings"] + simulation_warnings(scenario, outcome))
     return row

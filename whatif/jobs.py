@@ -19,6 +19,7 @@ from scenarios.table import ReadOptions
 from .cpm import rename_simulated
 from .calendar_view import check_calendar, plan_calendar
 from .formats import Percent, Table
+from .kpi_budget import budget_tables, search_budget
 from .progress import current as current_progress
 from .plausibility import (collect_rows, plan_warnings, pool_outliers, report_warnings, scale_warnings,
                            simulation_warnings, unique)
@@ -194,9 +195,10 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
              target_reach: float | None = None, plot: str | Path | None = None, output: str | Path | None = None,
              force: bool = False, calibration: str | Path | None = None,
              read_options: ReadOptions | None = None, kpi: dict | None = None, calendar: Path | None = None,
-             calendar_csv: Path | None = None) -> Output:
+             calendar_csv: Path | None = None, target_probability: float | None = None) -> Output:
     """``kpi``: the KPI objective's settings (``{"draws", "tolerance", "requested"}``, see
     whatif/kpi_plan.py); it is used when ``requested`` or the scenario says ``maximize = "kpi"``.
+    ``target_probability``: the smallest budget whose KPI plan meets that (whatif/kpi_budget.py; ``search=``).
     ``calendar``, ``calendar_csv``: also write the schedule as an iCalendar file, as CSV (whatif/calendar_view.py)."""
     import optimizer
 
@@ -207,11 +209,18 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
     check_calendar(scenario, calendar)
     # ``kpi["requested"]`` (--for-kpis) or [objective] maximize = "kpi" (unless another question or
     # strategy is asked for explicitly) chooses for the KPIs.
-    for_kpis = kpi is not None and (kpi.get("requested", True) or (
+    scenario, search = search_budget(scenario, target_probability, kpi, target_reach=target_reach, gap=gap,
+                                     time_limit=time_limit, solver=solver, seed=seed)
+    for_kpis = search is not None or kpi is not None and (kpi.get("requested", True) or (
         scenario.objective.for_kpis and target_reach is None and strategy == "milp"))
     if for_kpis:
-        return _calibrated(_kpi_output(scenario, kpi, gap=gap, time_limit=time_limit, solver=solver, seed=seed,
-                                       plot=plot, inputs=inputs, calendar=(calendar, calendar_csv)),
+        return _calibrated(_kpi_output(scenario, kpi or {}, gap=gap, time_limit=time_limit, solver=solver, seed=seed,
+                                       plot=plot, inputs=inputs, calendar=(calendar, calendar_csv), search=search),
+                           scenario.calibration, calibration)
+    if scenario.objective.risk_measure and target_reach is None and strategy == "milp":  # [objective] risk
+        from .risk_plan import risk_output
+        return _calibrated(Output(*risk_output(scenario, gap=gap, time_limit=time_limit, solver=solver, seed=seed,
+                                               plot=plot, calendar=(calendar, calendar_csv)), inputs),
                            scenario.calibration, calibration)
     if target_reach is not None:
         needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,
@@ -235,23 +244,26 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
 
 
 def _kpi_output(scenario: Scenario, kpi: dict, *, gap, time_limit, solver, seed, plot, inputs,
-                calendar=(None, None)) -> Output:
+                calendar=(None, None), search=None) -> Output:
     from .kpi_plan import DEFAULT_DRAWS, kpi_plan, kpi_table
 
-    found = kpi_plan(scenario, draws=kpi.get("draws") or DEFAULT_DRAWS, tolerance=float(kpi.get("tolerance") or 0.0),
-                     gap=gap, time_limit=time_limit, solver=solver, seed=seed or None)
+    found = search.found if search is not None else kpi_plan(
+        scenario, draws=kpi.get("draws") or DEFAULT_DRAWS, tolerance=float(kpi.get("tolerance") or 0.0),
+        gap=gap, time_limit=time_limit, solver=solver, seed=seed or None)
     result = _reader_warnings(plan_result(scenario, found.plan), scenario)
     result["kpis"] = [dict(row) for row in found.kpis]
     result["kpi_draws"] = found.draws
     result["kpi_candidates"] = found.candidates
     result["kpi_stages"] = list(found.plan.stats.get("stages", ()))
+    result.update(search.to_json() if search is not None else {})
     if found.notes:
         result["warnings"] = unique(list(result.get("warnings") or []) + list(found.notes))
     if plot is not None:
         from .charts import spend_by_tier
 
         spend_by_tier(result, plot, currency=scenario.currency, budget=scenario.budget)
-    return Output(result, (*plan_tables(result), kpi_table(result), *plan_calendar(result, scenario, *calendar)), inputs)
+    return Output(result, (*plan_tables(result), kpi_table(result), *budget_tables(result),
+                           *plan_calendar(result, scenario, *calendar)), inputs)
 
 
 def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limit: float | None = None,
@@ -506,7 +518,7 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
           jobs=1, dask=None, plot=None, progress=None, output=None, force=False) -> Output:
     import itertools
 
-    from .bench import Family, bench as run_bench, bench_table
+    from .bench import Family, bench as run_bench, bench_table, check_bench_size
 
     pisinger_files = sorted(Path(pisinger_dir).glob("*")) if pisinger_dir and Path(pisinger_dir).is_dir() else []
     inputs = guard_outputs(pisinger_files, {"--output": output, "--plot": plot}, force)
@@ -521,7 +533,7 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
                                 "pass --pisinger-dir DIR")
     families = [Family(creators=creators, tier_mix=m, budget_share=b, overlap=o, constraints=(r == "on"))
                 for m, b, o, r in itertools.product(tier_mixes, budget_shares, overlaps, rules)]
-    _check_bench_size(len(families) * instances, len(strategies), creators, 1 if dask else jobs)
+    check_bench_size(len(families) * instances, len(strategies), creators, 1 if dask else jobs)
     result = run_bench(strategies, families=families if instances else (), instances=instances, seed=seed,
                        pisinger=folder, gap=gap, time_limit=time_limit, jobs=jobs, dask=dask, progress=progress)
     if plot is not None:
@@ -529,18 +541,6 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
 
         quality_ratios(result["summary"], plot)
     return Output(result, (bench_table(result),), inputs)
-
-
-def _check_bench_size(instances: int, strategies: int, creators: int, workers: int) -> None:
-    """Before a benchmark starts: its result rows, and one instance (pool and reach model) per worker."""
-    from scenarios.generate import BYTES_PER_CREATOR
-    from scenarios.limits import check_memory
-
-    from .sweep import BYTES_PER_POINT
-
-    check_memory(instances * strategies * BYTES_PER_POINT + workers * creators * BYTES_PER_CREATOR,
-                 f"the benchmark of {instances:,} instances x {strategies} strategies on {creators:,} creators",
-                 "use fewer --instances, strategies or --creators")
 
 
 def report(path: str | Path, output: str | Path, *, strategy: str = "milp", compare_with=("greedy", "top-followers"),
