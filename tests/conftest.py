@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -62,3 +63,28 @@ def write_scenario(tmp_path):
 def toml_with(*extra: str, base: str = BASE_TOML) -> str:
     """The base TOML followed by extra tables/keys."""
     return base + "\n" + "\n".join(extra) + "\n"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--all", action="store_true", dest="run_all",
+                     help="also run the tests marked slow (CI and the README's test command do)")
+
+
+def pytest_configure(config):
+    # Under --all (CI), command-line suites that can run in-process run as real subprocesses too.
+    if config.getoption("run_all", default=False):
+        os.environ["REACHMIX_TEST_SUBPROCESS"] = "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The default run leaves out ``slow`` tests (seconds to minutes each: subprocess suites, Dask
+    clusters, fuzzing, the browser) so that a contributor can run it often; ``pytest --all`` (the
+    README's command, which CI runs) and any ``-m`` expression run what they select."""
+    if config.getoption("run_all") or config.getoption("markexpr"):
+        return
+    kept, slow = [], []
+    for item in items:
+        (slow if item.get_closest_marker("slow") else kept).append(item)
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = kept

@@ -81,6 +81,7 @@ def test_infeasible_rules_exit_3_and_name_the_rule(tmp_path):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_report_writes_self_contained_html(tmp_path):
     target = tmp_path / "report.html"
     rc, out, err = run("report", EXAMPLE, "--output", target, "--runs", "200")
@@ -113,6 +114,7 @@ def test_a_users_strategy_by_module_path_from_the_working_folder():
                                       "benchmarks.example_strategy has no Nope")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,suffix", [
     (["optimize", EXAMPLE, "--strategy", "greedy"], ".png"),
     (["simulate", EXAMPLE, "--strategy", "greedy", "--runs", "300"], ".svg"),

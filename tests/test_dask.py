@@ -13,6 +13,8 @@ from whatif.compare import compare  # noqa: E402
 from whatif.parallel import ParallelError, dask_client  # noqa: E402
 from whatif.sweep import sweep  # noqa: E402
 
+pytestmark = pytest.mark.slow  # seconds to minutes: run by CI and `pytest --all`
+
 KEYS = ("strategy", "budget", "spent", "target_reach", "target_impressions", "engagements", "creators_by_tier")
 
 

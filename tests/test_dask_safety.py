@@ -32,6 +32,7 @@ from whatif.parallel import (  # noqa: E402
     run_tasks,
 )
 
+pytestmark = pytest.mark.slow  # seconds to minutes: run by CI and `pytest --all`
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from conftest import BASE_CSV
 from scenarios import ReachModel, ReachmixError, Scenario, load_scenario
 
+pytestmark = pytest.mark.slow  # seconds to minutes: run by CI and `pytest --all`
+
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FULL_TOML = """\

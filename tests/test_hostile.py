@@ -41,7 +41,7 @@ REACHMIX = Path(sys.executable).with_name("reachmix")
 MEMORY_CAP = 4 * 2**30
 TIMEOUT = 90
 
-pytestmark = pytest.mark.skipif(not REACHMIX.exists(), reason="the reachmix console script is not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REACHMIX.exists(), reason="the reachmix console script is not installed")]
 
 
 @dataclass

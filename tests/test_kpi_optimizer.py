@@ -132,6 +132,7 @@ def test_a_scenario_without_an_optimisable_kpi_is_an_error():
         kpi_plan(sc, draws=10)
 
 
+@pytest.mark.slow
 def test_optimize_for_kpis_through_the_command(tmp_path):
     from scenarios.generate import write_example
 
@@ -166,6 +167,7 @@ def test_an_impossible_kpi_is_explained():
                             "draws by any plan within the budget and rules (proven on") for n in found.notes)
 
 
+@pytest.mark.slow
 def test_maximize_kpi_in_the_scenario_chooses_for_the_kpis(tmp_path):
     from scenarios.generate import write_example
 

@@ -78,6 +78,7 @@ def test_strategy_contract(name, which):
     assert all(np.array_equal(a, b) for a, b in zip(before[4], after[4]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_never_above_milp(name):
     """No strategy beats the certified optimum's upper bound, and milp never loses to greedy."""

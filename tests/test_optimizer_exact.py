@@ -93,6 +93,7 @@ def instance(seed: int):
 SEEDS = list(range(60))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_milp_matches_brute_force(seed):
     sc = instance(seed)

@@ -16,6 +16,7 @@ def sc():
     return random_scenario(150, 21, budget_share=0.05)
 
 
+@pytest.mark.slow
 def test_min_budget_for_reach_brackets_the_answer(sc):
     reach_now = ReachModel.build(sc).evaluate(optimize(sc).posts).target_reach
     target = 0.8 * reach_now
@@ -36,6 +37,7 @@ def test_target_out_of_reach(sc):
         min_budget_for_reach(sc, sc.audience.size * 2)
 
 
+@pytest.mark.slow
 def test_frontier_is_monotone(sc):
     rows = frontier(sc, points=5)
     assert len(rows) == 5
@@ -51,6 +53,7 @@ def test_frontier_is_monotone(sc):
         assert r["spent"] <= r["budget"] * (1 + 1e-9)
 
 
+@pytest.mark.slow
 def test_engagement_frontier_is_pareto(sc):
     rows = engagement_frontier(sc, points=4)
     assert rows

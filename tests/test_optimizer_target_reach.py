@@ -66,6 +66,7 @@ def test_saturated_target_matches_brute_force(seed):
     assert budget >= true_min * (1 - 1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed,share", [(3, 0.02), (4, 0.05), (5, 0.2)])
 def test_saturated_target_on_a_pool(seed, share):
     """300 creators, a small audience: the target is what the certified MILP reaches at B0."""

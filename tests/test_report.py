@@ -207,6 +207,7 @@ def test_malformed_series_does_not_sink_the_report(tmp_path):
     assert "No chart for views" in doc
 
 
+@pytest.mark.slow
 def test_report_skips_budget_curve_points_too_small_for_the_rules(tmp_path):
     """A 30-creator pool with a tier minimum: the curve's smallest budget has no plan (found by a
     helper's review: the report stopped with 'budget curve row 0: needs a number')."""

@@ -22,6 +22,7 @@ from test_report import IMG, SCRIPT, full_report
 CHROMIUM = Path(os.environ.get("REACHMIX_CHROMIUM", "/usr/bin/chromium"))
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium not found at {CHROMIUM}; "
                                                       "apt-get install chromium (or set REACHMIX_CHROMIUM)"),

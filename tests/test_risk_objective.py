@@ -162,6 +162,7 @@ def test_risk_errors_are_located(write_scenario, extra, expected):
 # --- the command --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_optimize_with_a_risk_objective_through_the_command(tmp_path):
     from scenarios.generate import write_example
 

@@ -33,6 +33,7 @@ def test_same_seed_same_output_different_seed_differs(scenario):
     assert not np.array_equal(a.finals["views"], c.finals["views"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("audience", [None, {"size": 4e6, "age": ["13-17", "18-24", "25-34", "35-44", "45-54", "55+"],
                                              "gender": ["female", "male"], "locations": ["Istanbul", "Ankara", "Izmir"]}])
 def test_chunked_serial_and_parallel_are_identical(audience):

@@ -121,6 +121,7 @@ def test_bench_ratios_are_certified_and_milp_is_best(tmp_path):
             assert r["ratio"] == pytest.approx(r["value"] / bound)
 
 
+@pytest.mark.slow
 def test_bench_on_pisinger_hits_the_known_optima():
     from scenarios.knapsack import BUNDLED
 
