@@ -261,7 +261,8 @@ def generate(creators, seed, out_dir, fmt, output, force):
                                 "out-of-sample probability >= P (e.g. 0.9); a statistical estimate with its 95% "
                                 "interval; --time-limit applies to each budget tried (default 10 s per KPI).")
 @click.option("--kpi-draws", type=WholeNumber(1), default=None,
-              help="With --for-kpis or --target-probability: seeded draws of the in-sample problem (default 100).")
+              help="With --for-kpis, --target-probability or [objective] risk: seeded draws of the in-sample problem "
+                   "(default 100; 200 for risk).")
 @click.option("--kpi-tolerance", type=FRACTION, default=0.0, show_default=True,
               help="With --for-kpis: share of draws a higher-priority KPI may give up for a lower one.")
 @PLOT

@@ -201,3 +201,25 @@ def test_compare_with_simulation_shows_mean_and_p10_of_target_reach(tmp_path):
         assert row["sim_target_reach_p5"] <= row["sim_target_reach_p10"] <= row["sim_target_reach_p50"]
         assert row["sim_target_reach_mean"] > 0
     assert {"sim_target_reach_mean", "sim_target_reach_p10"} <= set(comparison_table(rows).columns)
+
+
+def test_kpi_draws_sets_the_risk_samples_size(tmp_path, monkeypatch):
+    """``--kpi-draws`` is the sample size M of every sample-average objective, the risk one too."""
+    from scenarios.generate import write_example
+    from whatif import risk_plan as module
+
+    seen = {}
+    real = module.risk_plan
+
+    def spy(scenario, **kwargs):
+        seen["draws"] = kwargs.get("draws")
+        return real(scenario, **{**kwargs, "check_runs": 100})
+
+    monkeypatch.setattr(module, "risk_plan", spy)
+    path, _ = write_example(tmp_path, 20, 5)
+    path.write_text(path.read_text().replace('maximize = "target_reach"',
+                                             'maximize = "target_reach"\nrisk = { measure = "cvar", level = 0.1 }'))
+    run = CliRunner().invoke(cli.main, ["optimize", str(path), "--kpi-draws", "20", "--time-limit", "5",
+                                        "--format", "json"])
+    assert run.exit_code == 0, run.output
+    assert seen["draws"] == 20 and json.loads(run.stdout)["risk"]["draws"] == 20

@@ -220,7 +220,8 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
     if scenario.objective.risk_measure and target_reach is None and strategy == "milp":  # [objective] risk
         from .risk_plan import risk_output
         return _calibrated(Output(*risk_output(scenario, gap=gap, time_limit=time_limit, solver=solver, seed=seed,
-                                               plot=plot, calendar=(calendar, calendar_csv)), inputs),
+                                               plot=plot, calendar=(calendar, calendar_csv),
+                                               draws=(kpi or {}).get("draws")), inputs),
                            scenario.calibration, calibration)
     if target_reach is not None:
         needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,

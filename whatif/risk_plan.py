@@ -167,13 +167,16 @@ def risk_table(risk: dict[str, Any]):
                         f"(solver bound {risk['in_sample_bound']:,.0f}).",))
 
 
-def risk_output(scenario: Scenario, *, gap, time_limit, solver, seed, plot=None, calendar=(None, None)):
-    """``optimize`` with ``objective.risk``: (result, tables) for ``jobs.Output``."""
+def risk_output(scenario: Scenario, *, gap, time_limit, solver, seed, plot=None, calendar=(None, None),
+                draws: int | None = None):
+    """``optimize`` with ``objective.risk``: (result, tables) for ``jobs.Output``; ``draws`` is
+    ``--kpi-draws`` (the sample's size M; default ``DEFAULT_DRAWS``)."""
     from .calendar_view import plan_calendar
     from .plausibility import unique
     from .results import plan_result, plan_tables
 
-    found = risk_plan(scenario, gap=gap, time_limit=time_limit, solver=solver, seed=seed or None)
+    found = risk_plan(scenario, draws=draws or DEFAULT_DRAWS, gap=gap, time_limit=time_limit, solver=solver,
+                      seed=seed or None)
     result = plan_result(scenario, found.plan)
     result["warnings"] = unique(list(scenario.pool.warnings) + list(result.get("warnings") or []))
     result["risk"] = found.to_dict()
