@@ -519,6 +519,9 @@ def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, se
 @click.option("--pisinger", is_flag=True, help="Also run the Pisinger knapsack instances (known optima).")
 @click.option("--pisinger-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder with the Pisinger instances and optima.csv (default: the bundled ones).")
+@click.option("--kpi-runs", type=WholeNumber(0), default=400, show_default=True,
+              help="Simulated runs per plan for the probability of meeting each synthetic instance's "
+                   "priority-1 KPI (0 = off).")
 @GAP
 @TIME_LIMIT
 @PLOT
@@ -527,7 +530,7 @@ def sweep(scenario, sets, strategy, with_simulation, gap, time_limit, solver, se
 @OUTPUT
 @FORCE
 def bench(strategies, creators, instances, seed, tier_mixes, budget_shares, overlaps, rules, pisinger, pisinger_dir,
-          gap, time_limit, plot, n_jobs, dask, fmt, output, force):
+          kpi_runs, gap, time_limit, plot, n_jobs, dask, fmt, output, force):
     """Benchmark selection strategies on synthetic families and Pisinger's knapsack instances."""
     from whatif.bench import DEFAULT_STRATEGIES
 
@@ -535,7 +538,8 @@ def bench(strategies, creators, instances, seed, tier_mixes, budget_shares, over
                     tier_mixes=tier_mixes or ("default",), budget_shares=budget_shares or (0.03,),
                     overlaps=overlaps or ("medium",), rules=rules or ("on",), pisinger=pisinger,
                     pisinger_dir=pisinger_dir, gap=gap, time_limit=time_limit, jobs=n_jobs, dask=dask, plot=plot,
-                    progress=progress_printer("benchmarking"), output=output, force=force), fmt, output, force)
+                    progress=progress_printer("benchmarking"), output=output, force=force, kpi_runs=kpi_runs),
+         fmt, output, force)
 
 
 @main.command(short_help="Write one self-contained HTML report: plan, tier mix, KPI projections, briefs.",

@@ -109,6 +109,8 @@ def run_instance(kind: str, spec: Any, seed: int, strategies: Sequence[str], opt
         scenario, known = synthetic_instance(Family(**spec), seed), None
         label = scenario.name
     model = ReachModel.build(scenario)
+    options = dict(options)
+    kpi_runs = int(options.pop("kpi_runs", 0) or 0)
     results = []
     for name in strategies:
         start = time.perf_counter()
@@ -117,7 +119,8 @@ def run_instance(kind: str, spec: Any, seed: int, strategies: Sequence[str], opt
         ev = model.evaluate(plan.posts)
         value = scenario.objective.value(ev.metrics())
         results.append({"strategy": name, "status": plan.status, "value": value, "upper_bound": plan.upper_bound,
-                        "seconds": seconds, "spent": ev.cost, "budget": scenario.budget})
+                        "seconds": seconds, "spent": ev.cost, "budget": scenario.budget,
+                        "kpi_p1": _kpi_p1(scenario, plan, kpi_runs, seed)})
     bounds = [r["upper_bound"] for r in results if r["upper_bound"] is not None]
     if known is not None:
         reference, source = float(known), "known optimum"
@@ -131,19 +134,34 @@ def run_instance(kind: str, spec: Any, seed: int, strategies: Sequence[str], opt
             "results": results}
 
 
+def _kpi_p1(scenario: Scenario, plan, runs: int, seed: int) -> float | None:
+    """Probability that ``plan`` meets the scenario's priority-1 KPI (``runs`` simulated runs; None
+    without KPIs or with ``runs = 0``): the instances' own [[kpi]] targets, the same seed for every
+    strategy (common random numbers), so strategies differ by their plans, not by luck."""
+    if not runs or not scenario.kpis:
+        return None
+    from simulate import simulate
+
+    rows = simulate(scenario, plan.posts, runs=runs, seed=seed, post_days=plan.days).kpi_rows()
+    return float(rows[0]["probability"])
+
+
 def bench(strategies: Sequence[str] = DEFAULT_STRATEGIES, *, families: Sequence[Family] = (Family(),),
           instances: int = 10, seed: int = 0, pisinger: str | Path | None = None, gap: float = 1e-3,
           time_limit: float | None = None, jobs: int = 1, dask: str | None = None,
-          progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Run every strategy on every instance; returns per-instance results and per-strategy summaries."""
-    options = {"gap": gap, "time_limit": time_limit}
+          progress: Callable[[int, int], None] | None = None, kpi_runs: int = 0) -> dict[str, Any]:
+    """Run every strategy on every instance; returns per-instance results and per-strategy summaries.
+
+    ``kpi_runs`` > 0: also simulate each plan that many runs and report the probability of meeting
+    the instance's priority-1 KPI (synthetic families carry the generator's [[kpi]] targets)."""
+    options = {"gap": gap, "time_limit": time_limit, "kpi_runs": int(kpi_runs)}
     tasks = [("synthetic", dataclasses.asdict(f), seed + k, tuple(strategies), options)
              for f in families for k in range(instances)]
     if pisinger is not None:
         from scenarios.knapsack import read_folder
 
         tasks += [("pisinger", (str(Path(pisinger) / f"{k.name}.txt"), k.optimum), seed, tuple(strategies),
-                   dict(options, gap=0.0))
+                   dict(options, gap=0.0, kpi_runs=0))
                   for k in read_folder(pisinger)]
     started = time.perf_counter()
     outcomes = run_tasks(run_instance, tasks, jobs=jobs, dask=dask, progress=progress)
@@ -172,20 +190,27 @@ def summarise(outcomes: Sequence[dict], strategies: Sequence[str], gap: float) -
             "seconds_p90": float(np.percentile(seconds, 90)),
             "budget_use_mean": float(np.mean([r["spent"] / r["budget"] for r in mine])),
         })
+        kpi = [r["kpi_p1"] for r in mine if r.get("kpi_p1") is not None]
+        if kpi:
+            rows[-1]["kpi_p1_mean"] = float(np.mean(kpi))
     return rows
 
 
 def bench_table(result: Mapping[str, Any]) -> Table:
     columns = ("strategy", "instances", "ratio_mean", "ratio_worst", "proven_optimal_share", "seconds_median",
                "seconds_p90", "budget_use_mean")
-    return Table(columns=columns, rows=tuple(tuple(r[c] for c in columns) for r in result["summary"]),
+    if any("kpi_p1_mean" in r for r in result["summary"]):
+        columns += ("kpi_p1_mean",)
+    return Table(columns=columns, rows=tuple(tuple(r.get(c) for c in columns) for r in result["summary"]),
                  title=f"Strategy benchmark: {sum(len(o['results']) for o in result['instances']):,} solves in "
                        f"{result['wall_seconds']:.1f} s",
                  best={"ratio_mean": "max", "ratio_worst": "max", "proven_optimal_share": "max",
                        "seconds_median": "min", "seconds_p90": "min"},
-                 percent=("proven_optimal_share", "budget_use_mean"),
+                 percent=("proven_optimal_share", "budget_use_mean", "kpi_p1_mean"),
                  notes=("ratio = objective / known optimum or best proven upper bound (a certified lower "
-                        "bound on quality).",))
+                        "bound on quality).",)
+                 + (("kpi_p1_mean: mean probability of meeting each instance's priority-1 KPI (simulated).",)
+                    if "kpi_p1_mean" in columns else ()))
 
 
 def check_bench_size(instances: int, strategies: int, creators: int, workers: int) -> None:

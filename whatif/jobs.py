@@ -516,7 +516,7 @@ def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=N
 
 def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("default",), budget_shares=(0.03,),
           overlaps=("medium",), rules=("on",), pisinger=False, pisinger_dir=None, gap=1e-3, time_limit=None,
-          jobs=1, dask=None, plot=None, progress=None, output=None, force=False) -> Output:
+          jobs=1, dask=None, plot=None, progress=None, output=None, force=False, kpi_runs=0) -> Output:
     import itertools
 
     from .bench import Family, bench as run_bench, bench_table, check_bench_size
@@ -536,7 +536,8 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
                 for m, b, o, r in itertools.product(tier_mixes, budget_shares, overlaps, rules)]
     check_bench_size(len(families) * instances, len(strategies), creators, 1 if dask else jobs)
     result = run_bench(strategies, families=families if instances else (), instances=instances, seed=seed,
-                       pisinger=folder, gap=gap, time_limit=time_limit, jobs=jobs, dask=dask, progress=progress)
+                       pisinger=folder, gap=gap, time_limit=time_limit, jobs=jobs, dask=dask, progress=progress,
+                       kpi_runs=kpi_runs)
     if plot is not None:
         from .charts import quality_ratios
 
