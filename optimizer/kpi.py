@@ -27,13 +27,13 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .highs_model import INF, new_highs, tangent
+from .highs_model import INF
 from .kpi_search import improve
-from .problem import Problem, row_members
+from .problem import Problem
+from .saa_model import Rows, run
 
 #: Tangent points (cell loads x = I/N) every target-reach row starts with; the loop adds more.
 #: A doubling grid from 0 (r <= x): between neighbours a and 2a the over-estimate of 1 - exp(-x) is
@@ -169,28 +169,8 @@ class _Model:
         for q, r0 in zip(self.samples, self.r0):
             if r0 >= 0:
                 upper[r0: r0 + q.loads.shape[0] * q.loads.shape[2]] = 1.0
-        ri, ci, vals, lo, hi = [], [], [], [], []
-        row = 0
-
-        def add(r, c, v, low, high):
-            nonlocal row
-            ri.append(row + np.asarray(r, dtype=np.int64))
-            ci.append(np.asarray(c, dtype=np.int64))
-            vals.append(np.asarray(v, dtype=float))
-            lo.append(np.asarray(low, dtype=float))
-            hi.append(np.asarray(high, dtype=float))
-            row += len(lo[-1])
-
-        later = np.flatnonzero(level >= 2)
-        k = len(later)
-        add(np.r_[np.arange(k), np.arange(k)], np.r_[later, later - 1], np.r_[np.ones(k), -np.ones(k)],
-            np.full(k, -INF), np.zeros(k))
-        price, fee = problem.price[rows][owner], problem.fee[rows][owner]
-        for r in problem.rows:
-            members = row_members(problem, r)[rows][owner]
-            coef = r.sign * ((price + np.where(level == 1, fee, 0.0)) if r.kind == "cost" else (level == 1))
-            nz = np.flatnonzero(members & (coef != 0))
-            add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs])
+        out = Rows()
+        out.plan_rules(problem, cols)
         for q, (sample, z0, x0, r0) in enumerate(zip(self.samples, self.z0, self.x0, self.r0)):
             m_draws = sample.draws
             if sample.gains is not None:
@@ -198,45 +178,25 @@ class _Model:
                 # capped at 1 (one post that alone meets the target may as well count exactly 1):
                 # the same integer solutions, a tighter LP relaxation.
                 g = sp.coo_matrix(np.minimum(sample.gains / sample.target, 1.0))
-                add(np.r_[g.row, np.arange(m_draws)], np.r_[g.col, z0 + np.arange(m_draws)],
+                out.add(np.r_[g.row, np.arange(m_draws)], np.r_[g.col, z0 + np.arange(m_draws)],
                     np.r_[g.data, -np.ones(m_draws)], np.zeros(m_draws), np.full(m_draws, INF))
             else:
                 cells = sample.loads.shape[2]
-                # x[m,s] - sum_col load[m,col,s] y[col] <= 0, one row per (m, s).
-                block = sp.coo_matrix(sample.loads.transpose(0, 2, 1).reshape(m_draws * cells, n_y))
-                add(np.r_[np.arange(m_draws * cells), block.row], np.r_[x0 + np.arange(m_draws * cells), block.col],
-                    np.r_[np.ones(m_draws * cells), -block.data], np.full(m_draws * cells, -INF),
-                    np.zeros(m_draws * cells))
                 # sum_s (N_s / T) r[m,s] - z[m] >= 0.
                 share = sample.population / sample.target
-                add(np.r_[np.repeat(np.arange(m_draws), cells), np.arange(m_draws)],
+                out.add(np.r_[np.repeat(np.arange(m_draws), cells), np.arange(m_draws)],
                     np.r_[r0 + np.arange(m_draws * cells), z0 + np.arange(m_draws)],
                     np.r_[np.tile(share, m_draws), -np.ones(m_draws)], np.zeros(m_draws), np.full(m_draws, INF))
-                # Tangents: r[m,s] - slope x[m,s] <= intercept, points per (m, s) from ``tangents``.
-                for points in tangents[q]:  # each an (m*s,) array of tangent points
-                    slope, intercept = tangent(points)
-                    n = points.size
-                    add(np.r_[np.arange(n), np.arange(n)], np.r_[r0 + np.arange(n), x0 + np.arange(n)],
-                        np.r_[np.ones(n), -slope], np.full(n, -INF), intercept)
+                # Loads, and tangents r[m,s] - slope x[m,s] <= intercept at the points of ``tangents``.
+                out.reach(sample.loads, x0, r0, tangents[q])
             if q < stage:
-                add(np.zeros(m_draws), z0 + np.arange(m_draws), np.ones(m_draws), [need[q]], [INF])
-        a = sp.csc_matrix((np.concatenate(vals), (np.concatenate(ri), np.concatenate(ci))), shape=(row, col))
-        a.sum_duplicates()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = col, row
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-        lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(hi)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data
-        lp.sense_ = highspy.ObjSense.kMinimize
+                out.add(np.zeros(m_draws), z0 + np.arange(m_draws), np.ones(m_draws), [need[q]], [INF])
         integer = np.zeros(col, dtype=bool)
         integer[:n_y] = True
         for q, z0 in zip(self.samples, self.z0):
             integer[z0: z0 + q.draws] = True
-        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integer]
-        self.lp = lp
+        self.lp = out.lp(cost, lower, upper, integer)
+        self.reach = any(q.loads is not None for q in self.samples)
 
     def warm_vector(self, y: np.ndarray) -> np.ndarray:
         """Every column for the plan ``y``: z from the true metric, x the true loads, r the true
@@ -253,42 +213,11 @@ class _Model:
         return full
 
     def solve(self, time_limit: float | None, warm: np.ndarray | None):
-        h = new_highs()
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("mip_abs_gap", STOP_GAP)
-        h.setOptionValue("time_limit", float(time_limit) if time_limit else INF)
-        # HiGHS 1.16's RINS/RENS sub-MIPs run a presolve (strengthenInequalities) that ignores the
-        # time limit and took over 10 minutes on a dense target-reach block (measured with py-spy on
-        # a 300-creator scenario); the local search supplies incumbents instead. The top-level
-        # presolve is off for target-reach stages for the same reason (as in highs_model).
-        h.setOptionValue("mip_heuristic_run_rins", False)
-        h.setOptionValue("mip_heuristic_run_rens", False)
-        if any(q.loads is not None for q in self.samples):
-            h.setOptionValue("presolve", "off")
-        h.passModel(self.lp)
-        if warm is not None:
-            sol = highspy.HighsSolution()
-            sol.col_value = self.warm_vector(warm)
-            sol.value_valid = True
-            h.setSolution(sol)
-        # A wall-clock watchdog besides HiGHS's own time limit, which a long root phase can overrun.
-        deadline = None if not time_limit else time.perf_counter() + float(time_limit) + 1.0
-
-        def interrupt(e):
-            if deadline is not None and time.perf_counter() > deadline:
-                e.interrupt()
-
-        h.cbMipInterrupt.subscribe(interrupt)
-        try:
-            h.run()
-        finally:
-            h.cbMipInterrupt.unsubscribe(interrupt)
-        info = h.getInfo()
-        status = h.modelStatusToString(h.getModelStatus())
-        if info.primal_solution_status != 2:
+        full, status, dual = run(self.lp, time_limit=time_limit, reach=self.reach, rel_gap=0.0, abs_gap=STOP_GAP,
+                                 warm=None if warm is None else self.warm_vector(warm))
+        if full is None:
             return None, None, status, math.inf
-        value = np.asarray(h.getSolution().col_value)
-        return np.rint(value[: self.n_y]), value, status, -info.mip_dual_bound
+        return np.rint(full[: self.n_y]), full, status, -dual
 
 
 def solve_kpis(problem: Problem, cols: Columns, samples: list[KpiSample], *, tolerance: float = 0.0,

@@ -32,13 +32,13 @@ import math
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .highs_model import INF, new_highs, tangent
+from .highs_model import INF
 from .kpi import START_TANGENTS, Columns, KpiSample
-from .problem import Problem, row_members
+from .problem import Problem
+from .saa_model import Rows, run
 
 #: The risk measures (``[objective] risk.measure``).
 MEASURES = ("quantile", "cvar")
@@ -130,29 +130,8 @@ class _Model:
         upper[self.r0: col] = 1.0
         rows, owner, level_of = np.asarray(cols.rows), cols.owner, cols.level
         lower[:n_y][(level_of == 1) & problem.must[rows][owner]] = 1.0
-        ri, ci, vals, lo, hi = [], [], [], [], []
-        row = 0
-
-        def add(r, c, v, low, high):
-            nonlocal row
-            ri.append(row + np.asarray(r, dtype=np.int64))
-            ci.append(np.asarray(c, dtype=np.int64))
-            vals.append(np.asarray(v, dtype=float))
-            lo.append(np.asarray(low, dtype=float))
-            hi.append(np.asarray(high, dtype=float))
-            row += len(lo[-1])
-
-        # y[i,k] <= y[i,k-1] and the coupling rules, as in optimizer/kpi.py.
-        later = np.flatnonzero(level_of >= 2)
-        n_later = len(later)
-        add(np.r_[np.arange(n_later), np.arange(n_later)], np.r_[later, later - 1],
-            np.r_[np.ones(n_later), -np.ones(n_later)], np.full(n_later, -INF), np.zeros(n_later))
-        price, fee = problem.price[rows][owner], problem.fee[rows][owner]
-        for r in problem.rows:
-            members = row_members(problem, r)[rows][owner]
-            coef = r.sign * ((price + np.where(level_of == 1, fee, 0.0)) if r.kind == "cost" else (level_of == 1))
-            nz = np.flatnonzero(members & (coef != 0))
-            add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs])
+        out = Rows()
+        out.plan_rules(problem, cols)  # y[i,k] <= y[i,k-1] and the coupling rules, as in kpi.py
         # One row per draw: v_m - eta + u_m >= 0 (cvar) or v_m - eta - U z_m >= -U (quantile).
         draw = np.arange(m_draws)
         if reach:
@@ -166,37 +145,17 @@ class _Model:
             w_val, low = np.ones(m_draws), np.zeros(m_draws)
         else:
             w_val, low = np.full(m_draws, -self.eta_upper), np.full(m_draws, -self.eta_upper)
-        add(np.r_[v_rows, draw, draw], np.r_[v_cols, np.full(m_draws, self.eta), self.w0 + draw],
+        out.add(np.r_[v_rows, draw, draw], np.r_[v_cols, np.full(m_draws, self.eta), self.w0 + draw],
             np.r_[v_vals, -np.ones(m_draws), w_val], low, np.full(m_draws, INF))
         if measure == "quantile":
-            add(np.zeros(m_draws), self.w0 + draw, np.ones(m_draws), [m_draws - k], [INF])
-        if reach:
-            # x[m,s] - sum_col load[m,col,s] y[col] <= 0, and tangents r - slope x <= intercept.
-            n = m_draws * cells
-            block = sp.coo_matrix(sample.loads.transpose(0, 2, 1).reshape(n, n_y))
-            add(np.r_[np.arange(n), block.row], np.r_[self.x0 + np.arange(n), block.col],
-                np.r_[np.ones(n), -block.data], np.full(n, -INF), np.zeros(n))
-            for points in tangents:
-                slope, intercept = tangent(points)
-                add(np.r_[np.arange(n), np.arange(n)], np.r_[self.r0 + np.arange(n), self.x0 + np.arange(n)],
-                    np.r_[np.ones(n), -slope], np.full(n, -INF), intercept)
-        a = sp.csc_matrix((np.concatenate(vals), (np.concatenate(ri), np.concatenate(ci))), shape=(row, col))
-        a.sum_duplicates()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = col, row
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-        lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(hi)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data
-        lp.sense_ = highspy.ObjSense.kMinimize
+            out.add(np.zeros(m_draws), self.w0 + draw, np.ones(m_draws), [m_draws - k], [INF])
+        if reach:  # cell loads and tangents r - slope x <= intercept
+            out.reach(sample.loads, self.x0, self.r0, tangents)
         integer = np.zeros(col, dtype=bool)
         integer[:n_y] = True
         if measure == "quantile":
             integer[self.w0: self.w0 + m_draws] = True
-        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integer]
-        self.lp, self.cost = lp, cost
+        self.lp, self.cost = out.lp(cost, lower, upper, integer), cost
 
     def warm_vector(self, y: np.ndarray) -> np.ndarray:
         """Every column for the plan ``y`` with the true metric (feasible whenever ``y`` keeps the
@@ -224,40 +183,13 @@ class _Model:
         return float(value * self.scale)
 
     def solve(self, time_limit: float | None, warm: np.ndarray | None, gap: float):
-        h = new_highs()
-        h.setOptionValue("mip_rel_gap", float(gap))
-        h.setOptionValue("mip_abs_gap", TIE_BREAK_WEIGHT * 1e-2)
-        h.setOptionValue("time_limit", float(time_limit) if time_limit else INF)
-        # As in optimizer/kpi.py: HiGHS 1.16's RINS/RENS sub-MIP presolve ignores the time limit on
-        # dense target-reach blocks (over 10 minutes measured), and so can the top-level presolve.
-        h.setOptionValue("mip_heuristic_run_rins", False)
-        h.setOptionValue("mip_heuristic_run_rens", False)
-        if self.sample.loads is not None:
-            h.setOptionValue("presolve", "off")
-        h.passModel(self.lp)
-        if warm is not None:
-            sol = highspy.HighsSolution()
-            sol.col_value = self.warm_vector(warm)
-            sol.value_valid = True
-            h.setSolution(sol)
-        deadline = None if not time_limit else time.perf_counter() + float(time_limit) + 1.0
-
-        def interrupt(e):  # a wall-clock watchdog besides HiGHS's own limit
-            if deadline is not None and time.perf_counter() > deadline:
-                e.interrupt()
-
-        h.cbMipInterrupt.subscribe(interrupt)
-        try:
-            h.run()
-        finally:
-            h.cbMipInterrupt.unsubscribe(interrupt)
-        info = h.getInfo()
-        status = h.modelStatusToString(h.getModelStatus())
-        if info.primal_solution_status != 2:
+        full, status, dual = run(self.lp, time_limit=time_limit, reach=self.sample.loads is not None, rel_gap=gap,
+                                 abs_gap=TIE_BREAK_WEIGHT * 1e-2,
+                                 warm=None if warm is None else self.warm_vector(warm))
+        if full is None:
             return None, None, status, math.inf
-        full = np.asarray(h.getSolution().col_value)
         # -dual bound includes the tie-break (>= 0): still an upper bound on the risk measure.
-        return np.rint(full[: self.n_y]), full, status, float(-info.mip_dual_bound * self.scale)
+        return np.rint(full[: self.n_y]), full, status, float(-dual * self.scale)
 
 
 def solve_risk(problem: Problem, cols: Columns, sample: KpiSample, measure: str, level: float, *,

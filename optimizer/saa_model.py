@@ -1,0 +1,120 @@
+"""Pieces shared by the sample-average MILPs (``kpi.py``: KPI probabilities, ``risk.py``: CVaR and
+quantiles): the row accumulator, the plan's own rows (post order, coupling rules), the target-reach
+rows (cell loads and tangents of ``1 - exp(-x)``), and one guarded HiGHS run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from .highs_model import INF, new_highs, tangent
+from .problem import Problem, row_members
+
+
+class Rows:
+    """Constraint rows as COO triplets: ``low <= sum_c v c-th column <= high`` per row."""
+
+    def __init__(self):
+        self.ri, self.ci, self.vals, self.lo, self.hi = [], [], [], [], []
+        self.n = 0
+
+    def add(self, r, c, v, low, high) -> None:
+        """Rows ``self.n + r`` (``r`` local, 0-based) with entries (r, c, v) and bounds ``low``/``high``."""
+        self.ri.append(self.n + np.asarray(r, dtype=np.int64))
+        self.ci.append(np.asarray(c, dtype=np.int64))
+        self.vals.append(np.asarray(v, dtype=float))
+        self.lo.append(np.asarray(low, dtype=float))
+        self.hi.append(np.asarray(high, dtype=float))
+        self.n += len(self.lo[-1])
+
+    def plan_rules(self, problem: Problem, cols) -> None:
+        """``y[i,k] <= y[i,k-1]`` and the coupling rules (budget, tier shares and counts) on ``cols``."""
+        rows, owner, level = np.asarray(cols.rows), cols.owner, cols.level
+        later = np.flatnonzero(level >= 2)
+        k = len(later)
+        self.add(np.r_[np.arange(k), np.arange(k)], np.r_[later, later - 1], np.r_[np.ones(k), -np.ones(k)],
+                 np.full(k, -INF), np.zeros(k))
+        price, fee = problem.price[rows][owner], problem.fee[rows][owner]
+        for r in problem.rows:
+            members = row_members(problem, r)[rows][owner]
+            coef = r.sign * ((price + np.where(level == 1, fee, 0.0)) if r.kind == "cost" else (level == 1))
+            nz = np.flatnonzero(members & (coef != 0))
+            self.add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs])
+
+    def reach(self, loads: np.ndarray, x0: int, r0: int, tangents) -> None:
+        """``x[m,s] <= sum_col load[m,col,s] y[col]`` and ``r[m,s] - slope x[m,s] <= intercept`` for
+        every array of tangent points in ``tangents`` (one point per (m, s))."""
+        m_draws, n_y, cells = loads.shape
+        n = m_draws * cells
+        block = sp.coo_matrix(loads.transpose(0, 2, 1).reshape(n, n_y))
+        self.add(np.r_[np.arange(n), block.row], np.r_[x0 + np.arange(n), block.col],
+                 np.r_[np.ones(n), -block.data], np.full(n, -INF), np.zeros(n))
+        for points in tangents:
+            slope, intercept = tangent(points)
+            self.add(np.r_[np.arange(n), np.arange(n)], np.r_[r0 + np.arange(n), x0 + np.arange(n)],
+                     np.r_[np.ones(n), -slope], np.full(n, -INF), intercept)
+
+    def lp(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: np.ndarray) -> highspy.HighsLp:
+        """The minimisation ``cost . x`` over these rows as a HiGHS model."""
+        n_col = cost.size
+        a = sp.csc_matrix((np.concatenate(self.vals), (np.concatenate(self.ri), np.concatenate(self.ci))),
+                          shape=(self.n, n_col))
+        a.sum_duplicates()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_col, self.n
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+        lp.row_lower_, lp.row_upper_ = np.concatenate(self.lo), np.concatenate(self.hi)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        lp.sense_ = highspy.ObjSense.kMinimize
+        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integer]
+        return lp
+
+
+def run(lp: highspy.HighsLp, *, time_limit: float | None, warm: np.ndarray | None, reach: bool,
+        rel_gap: float, abs_gap: float):
+    """Solve ``lp``; returns (column values or None, status, minimised objective's dual bound).
+
+    HiGHS 1.16's RINS/RENS sub-MIPs run a presolve (strengthenInequalities) that ignores the time
+    limit and took over 10 minutes on a dense target-reach block (measured with py-spy on a
+    300-creator scenario): they are off (local search or the warm start supply incumbents), the
+    top-level presolve is off on target-reach models (as in highs_model), and a wall-clock watchdog
+    backs HiGHS's own limit.
+    """
+    h = new_highs()
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("mip_abs_gap", float(abs_gap))
+    h.setOptionValue("time_limit", float(time_limit) if time_limit else INF)
+    h.setOptionValue("mip_heuristic_run_rins", False)
+    h.setOptionValue("mip_heuristic_run_rens", False)
+    if reach:
+        h.setOptionValue("presolve", "off")
+    h.passModel(lp)
+    if warm is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = warm
+        sol.value_valid = True
+        h.setSolution(sol)
+    deadline = None if not time_limit else time.perf_counter() + float(time_limit) + 1.0
+
+    def interrupt(e):
+        if deadline is not None and time.perf_counter() > deadline:
+            e.interrupt()
+
+    h.cbMipInterrupt.subscribe(interrupt)
+    try:
+        h.run()
+    finally:
+        h.cbMipInterrupt.unsubscribe(interrupt)
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return None, status, math.inf
+    return np.asarray(h.getSolution().col_value), status, float(info.mip_dual_bound)
