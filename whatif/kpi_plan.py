@@ -93,8 +93,6 @@ def kpi_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | None
              tolerance: float = 0.0, gap: float = 1e-3, time_limit: float | None = None,
              solver: str = "highs") -> KpiPlanResult:
     """The plan that maximises the probability of meeting ``scenario.kpis`` in priority order."""
-    import optimizer
-    from optimizer import infeasibility
     from optimizer.kpi import Columns, KpiSample, solve_kpis
     from simulate import simulate
     from simulate.kpi_draws import kpi_draws
@@ -112,18 +110,9 @@ def kpi_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | None
         raise ScenarioError(f"tolerance = {tolerance!r} must be a share of draws in [0, 1)")
     seed = int(scenario.simulation.seed if seed is None else seed)
     start = time.perf_counter()
-    problem = optimizer.Problem.build(scenario)
-    infeasibility.check(problem)
-    reach_plan = optimizer.optimize(scenario, "milp", gap=gap, time_limit=time_limit, solver=solver, seed=seed)
-    rows = _candidates(scenario, problem, chosen, reach_plan.posts, candidates)
-    caps = problem.cap[rows]
-    full = np.zeros(problem.n, dtype=np.int64)
-    full[rows] = caps
-    # Days of the candidates' posts, each creator on its own (the per-day cap and the spend caps
-    # couple creators, so they apply to the chosen plan only; the out-of-sample check simulates it).
-    solo = dataclasses.replace(scenario, schedule=dataclasses.replace(scenario.schedule, max_posts_per_day=None,
-                                                                        spend_caps=()))
-    draws_of = kpi_draws(scenario, full, chosen, draws=draws, seed=seed, post_days=earliest_schedule(solo, full))
+    pool = candidate_pool(scenario, chosen, limit=candidates, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+    problem, reach_plan, rows, caps, full = pool.problem, pool.reach_plan, pool.rows, pool.caps, pool.full
+    draws_of = kpi_draws(scenario, full, chosen, draws=draws, seed=seed, post_days=pool.post_days)
     samples = [KpiSample(f"{d.kpi.metric} >= {d.kpi.target:g} by day {d.kpi.by_day}", float(d.kpi.target),
                          gains=d.gains, loads=d.loads, population=d.population) for d in draws_of]
     cols = Columns(rows, caps)
@@ -184,7 +173,42 @@ def kpi_table(result: dict[str, Any]):
                         "reach_plan: the same for the reach-optimal plan.",))
 
 
-def _candidates(scenario: Scenario, problem, kpis: list[KpiTarget], reach_posts: np.ndarray, limit: int) -> np.ndarray:
+@dataclass(frozen=True, eq=False)
+class CandidatePool:
+    """What every sample-average objective starts from: the rules, the reach-optimal plan (compared
+    with and used as the warm start), the candidate rows with their caps, the pool-size posts array
+    buying every candidate at its cap, and those posts' days."""
+
+    problem: Any
+    reach_plan: Plan
+    rows: np.ndarray
+    caps: np.ndarray
+    full: np.ndarray
+    post_days: np.ndarray
+
+
+def candidate_pool(scenario: Scenario, kpis: list[KpiTarget], *, limit: int, gap: float, time_limit: float | None,
+                   solver: str, seed: int) -> CandidatePool:
+    """The candidates for ``kpis`` (metrics and days), after the scenario's rules are checked."""
+    import optimizer
+    from optimizer import infeasibility
+
+    problem = optimizer.Problem.build(scenario)
+    infeasibility.check(problem)
+    reach_plan = optimizer.optimize(scenario, "milp", gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+    rows = candidates_for(scenario, problem, kpis, reach_plan.posts, limit)
+    caps = problem.cap[rows]
+    full = np.zeros(problem.n, dtype=np.int64)
+    full[rows] = caps
+    # Each creator's posts on its own earliest days: the per-day cap and the spend caps couple
+    # creators, so they apply to the chosen plan only (the out-of-sample check simulates that).
+    solo = dataclasses.replace(scenario, schedule=dataclasses.replace(scenario.schedule, max_posts_per_day=None,
+                                                                        spend_caps=()))
+    return CandidatePool(problem, reach_plan, rows, caps, full, earliest_schedule(solo, full))
+
+
+def candidates_for(scenario: Scenario, problem, kpis: list[KpiTarget], reach_posts: np.ndarray,
+                   limit: int) -> np.ndarray:
     """Pool rows worth a column in the MILP (sorted). Scores use each creator's expected metric at
     its cap (no timing); the MILP then judges timing and luck exactly on these."""
     cap = problem.cap

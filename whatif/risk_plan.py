@@ -4,7 +4,7 @@ worst ``level`` share (CVaR), instead of its mean (issue 11; docs/optimizer.md, 
 
 As for the KPI objective (whatif/kpi_plan.py), three steps in their own layers:
 
-1. candidates: ``kpi_plan._candidates`` for the metric (target impressions are scored like target
+1. candidates: ``kpi_plan.candidate_pool`` for the metric (target impressions are scored like target
    reach: the reach model's expected impressions per post);
 2. in-sample: ``simulate.kpi_draws.metric_draws`` draws M seeded outcomes of every candidate post
    and ``optimizer.risk.solve_risk`` maximises the risk measure over them (warm-started from the
@@ -17,7 +17,6 @@ As for the KPI objective (whatif/kpi_plan.py), three steps in their own layers:
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +24,8 @@ from typing import Any
 import numpy as np
 
 from scenarios import KpiTarget, Plan, Scenario, ScenarioError
-from scenarios.calendar import earliest_schedule
 
-from .kpi_plan import CHECK_SEED_OFFSET, DEFAULT_CANDIDATES, DEFAULT_CHECK_RUNS, _candidates
+from .kpi_plan import CHECK_SEED_OFFSET, DEFAULT_CANDIDATES, DEFAULT_CHECK_RUNS, candidate_pool
 
 #: Draws of the in-sample problem (M). Measured on the Istanbul example (CVaR of target reach, level
 #: 0.1, docs/optimizer.md): M = 50 and 100 over-fit the worst 5 or 10 draws (out-of-sample mean 5-10%
@@ -106,8 +104,6 @@ def risk_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | Non
               check_runs: int = DEFAULT_CHECK_RUNS, candidates: int = DEFAULT_CANDIDATES, gap: float = 1e-3,
               time_limit: float | None = None, solver: str = "highs") -> RiskPlanResult:
     """The plan maximising the scenario's risk measure of its objective metric (``objective.risk``)."""
-    import optimizer
-    from optimizer import infeasibility
     from optimizer.kpi import Columns, KpiSample
     from optimizer.risk import risk_value, solve_risk
     from simulate.kpi_draws import metric_draws
@@ -118,18 +114,12 @@ def risk_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | Non
             raise ScenarioError(f"{name} = {value!r} must be a whole number >= 1")
     seed = int(scenario.simulation.seed if seed is None else seed)
     start = time.perf_counter()
-    problem = optimizer.Problem.build(scenario)
-    infeasibility.check(problem)
-    reach_plan = optimizer.optimize(scenario, "milp", gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+    # Target impressions are scored like target reach when choosing candidates (same per-post load).
     scored = KpiTarget("target_reach" if metric == "target_impressions" else metric, 1.0, day)
-    rows = _candidates(scenario, problem, [scored], reach_plan.posts, candidates)
-    caps = problem.cap[rows]
-    full = np.zeros(problem.n, dtype=np.int64)
-    full[rows] = caps
-    # Each creator's posts on its earliest days on its own, as in kpi_plan (coupling caps apply to the plan).
-    solo = dataclasses.replace(scenario, schedule=dataclasses.replace(scenario.schedule, max_posts_per_day=None,
-                                                                        spend_caps=()))
-    d = metric_draws(scenario, full, metric, day, draws=draws, seed=seed, post_days=earliest_schedule(solo, full))
+    pool = candidate_pool(scenario, [scored], limit=candidates, gap=gap, time_limit=time_limit, solver=solver,
+                          seed=seed)
+    problem, reach_plan, rows, caps = pool.problem, pool.reach_plan, pool.rows, pool.caps
+    d = metric_draws(scenario, pool.full, metric, day, draws=draws, seed=seed, post_days=pool.post_days)
     sample = KpiSample(f"{metric} by day {day}", 1.0, gains=d.gains, loads=d.loads, population=d.population)
     cols = Columns(rows, caps)
     seconds = DEFAULT_SECONDS if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
