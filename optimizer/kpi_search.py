@@ -84,7 +84,6 @@ def improve(problem: Problem, cols, samples, stage: int, need: list[int], y: np.
         return (np.ones_like(current, dtype=bool) if ok is None else ok), current
 
     current_met = int(active[stage].met(y).sum())
-    current_tie = float(tie @ y)
     for _ in range(MAX_MOVES):
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -132,7 +131,7 @@ def improve(problem: Problem, cols, samples, stage: int, need: list[int], y: np.
             y[add_col[move[2]]] = 1.0
             n[move[2]] += 1
         states = [_state(q, y) for q in active]
-        current_met, current_tie = met, current_tie + gain
+        current_met = met
     return y
 
 
