@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from scenarios import InfeasibleError, Objective, Plan, ReachModel, Scenario
+from scenarios.calendar import window_capacity
 
 
 def _with(scenario: Scenario, *, budget: float | None = None, weights: dict | None = None) -> Scenario:
@@ -66,7 +67,9 @@ def min_budget_for_reach(scenario: Scenario, target_reach: float, *, tolerance: 
     sc = _with(scenario, weights={"target_reach": 1.0})
     model = ReachModel.build(sc)
     # The pool's ceiling: every creator the per-creator rules allow, at max_posts, whatever it costs.
-    everything = np.where(_eligible_any_budget(model), sc.pool.max_posts, 0)
+    window = window_capacity(sc)  # availability windows hold fewer posts than max_posts
+    sells = sc.pool.max_posts if window is None else np.minimum(sc.pool.max_posts, window)
+    everything = np.where(_eligible_any_budget(model), sells, 0)
     ceiling = model.evaluate(everything).target_reach
     if target_reach > ceiling * (1 + 1e-12):
         raise InfeasibleError(f"target reach {target_reach:,.0f} is out of reach of the pool: hiring every eligible "

@@ -55,6 +55,10 @@ def check(problem: Problem) -> None:
         if c.max_creator_share is not None:
             fail(f"must_include {h} costs {_money(one_post[i], cur)} for one post, more than "
                  f"max_creator_share = {c.max_creator_share:g} allows ({_money(c.max_creator_share * budget, cur)})")
+        if pool.available_from is not None:
+            fail(f"must_include {h} has no posting day in its availability window (available_from "
+                 f"{int(pool.available_from[i])}, available_to {int(pool.available_to[i])} as campaign days) under "
+                 "start_day, min_spacing_days and the blackout days; widen the window or drop it from must_include")
         fail(f"must_include {h} cannot be hired under the scenario's rules")
     must_cost = float(one_post[p.must].sum())
     if must_cost > budget * over:

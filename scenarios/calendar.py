@@ -12,6 +12,11 @@ row ascending, until ``max_posts_per_day`` posts are placed. So every post is as
 rules allow given the posts placed before it: moving any post one day earlier breaks a rule
 (a blackout, the spacing, the day's cap, or the start day). Posts that cannot fit before the
 horizon go past it (the simulator counts them as "beyond the horizon"), never nowhere.
+
+Availability (pool columns ``available_from`` / ``available_to``, scenarios/availability.py): a
+creator's first post waits for its window; ``window_capacity`` is how many posts the window holds
+under the spacing and blackouts, and the optimizer buys no more (``rules.post_caps``). Only the
+per-day and spend caps can push a post past its window's end; ``schedule_violations`` names it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .availability import NO_END
 from .errors import PlanError, ScenarioError
 
 if TYPE_CHECKING:
@@ -59,27 +65,81 @@ def rule_days(scenario: "Scenario", posts) -> np.ndarray:
     return int(s.start_day) + k * int(s.post_spacing_days)
 
 
-def earliest_schedule(scenario: "Scenario", posts) -> np.ndarray:
-    """Each post as early as ``[schedule]`` allows (module docstring), aligned with the plan's posts."""
+def windows(scenario: "Scenario", not_before=None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(first, last) day each creator may post: ``[simulation] start_day``, the pool's
+    ``available_from`` and ``not_before`` (pool-size, optional), whichever is latest; and
+    ``available_to``. None when none of them restricts any creator beyond start_day."""
+    pool = scenario.pool
+    if pool.available_from is None and not_before is None:
+        return None
+    start = int(scenario.simulation.start_day)
+    first = np.full(pool.size, start, dtype=np.int64)
+    last = np.full(pool.size, NO_END, dtype=np.int64)
+    if pool.available_from is not None:
+        first = np.maximum(first, pool.available_from)
+        last = np.asarray(pool.available_to, dtype=np.int64)
+    if not_before is not None:
+        first = np.maximum(first, np.asarray(not_before, dtype=np.int64))
+    return first, last
+
+
+def _sequences(first: np.ndarray, length: np.ndarray, spacing: int, blackout: frozenset[int]) -> dict[int, np.ndarray]:
+    """For each distinct first day f (with the longest ``length`` asked for it): the days a creator
+    starting at f posts on without a per-day cap, first free day >= f, then >= previous + spacing."""
+    out = {}
+    for f in np.unique(first).tolist():
+        n = int(length[first == f].max(initial=0))
+        seq, d = [], int(f)
+        for _ in range(n):
+            while d in blackout:
+                d += 1
+            seq.append(d)
+            d += spacing
+        out[f] = np.asarray(seq, dtype=np.int64)
+    return out
+
+
+def window_capacity(scenario: "Scenario") -> np.ndarray | None:
+    """Most posts each creator's availability window holds under the spacing and blackout rules
+    (never more than its ``max_posts``); None when the pool has no windows."""
+    win = windows(scenario)
+    if win is None:
+        return None
+    first, last = win
+    pool = scenario.pool
+    cap = np.asarray(pool.max_posts, dtype=np.int64)
+    seqs = _sequences(first, cap, scenario.schedule.spacing(scenario.simulation), frozenset(scenario.schedule.blackout_days))
+    out = np.zeros(pool.size, dtype=np.int64)
+    for f, seq in seqs.items():
+        rows = np.flatnonzero(first == f)
+        out[rows] = np.searchsorted(seq, last[rows], side="right")
+    return np.minimum(out, cap)
+
+
+def earliest_schedule(scenario: "Scenario", posts, not_before=None) -> np.ndarray:
+    """Each post as early as ``[schedule]`` and the creators' availability allow (module docstring),
+    aligned with the plan's posts; ``not_before`` (pool-size) holds a creator's first post back."""
     posts = _posts(scenario, posts)
     rules, start = scenario.schedule, int(scenario.simulation.start_day)
     spacing = rules.spacing(scenario.simulation)
     blackout = frozenset(rules.blackout_days)
     creator, k = post_positions(posts)
+    win = windows(scenario, not_before)
     if rules.max_posts_per_day is None and not rules.spend_caps:
-        # No cap: every creator's k-th post lands on the same day, the k-th free day of the sequence.
-        if not blackout and spacing == int(scenario.simulation.post_spacing_days):
+        # No cap: a creator's k-th post goes on the k-th free day of the sequence from its first day.
+        if win is None and not blackout and spacing == int(scenario.simulation.post_spacing_days):
             return rule_days(scenario, posts)
-        seq, d = [], start
-        for _ in range(int(k.max()) + 1 if k.size else 0):
-            while d in blackout:
-                d += 1
-            seq.append(d)
-            d += spacing
-        return np.asarray(seq, dtype=np.int64)[k]
+        first = np.full(posts.size, start, dtype=np.int64) if win is None else win[0]
+        seqs = _sequences(first[creator], k + 1, spacing, blackout)
+        out = np.empty(creator.size, dtype=np.int64)
+        for f, seq in seqs.items():
+            at = np.flatnonzero(first[creator] == f)
+            out[at] = seq[k[at]]
+        return out
     cap = posts.size * int(posts.max(initial=0)) + 1 if rules.max_posts_per_day is None else int(rules.max_posts_per_day)
     _check_caps_can_hold(scenario, posts)
-    return _greedy(scenario.pool, posts, start, spacing, cap, blackout, rules.spend_caps)
+    ready = None if win is None else win[0]
+    return _greedy(scenario.pool, posts, start, spacing, cap, blackout, rules.spend_caps, ready)
 
 
 def _post_costs(pool: "CreatorPool", posts: np.ndarray) -> np.ndarray:
@@ -106,7 +166,7 @@ def _check_caps_can_hold(scenario: "Scenario", posts: np.ndarray) -> None:
 
 
 def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, cap: int,
-            blackout: frozenset[int], spend_caps=()) -> np.ndarray:
+            blackout: frozenset[int], spend_caps=(), ready_day: np.ndarray | None = None) -> np.ndarray:
     hired = np.flatnonzero(posts)
     counts = posts[hired]
     offsets = np.cumsum(counts) - counts
@@ -115,9 +175,11 @@ def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, ca
     rank[order] = np.arange(hired.size)
     out = np.empty(int(counts.sum()), dtype=np.int64)
     done = np.zeros(hired.size, dtype=np.int64)
-    ready = [(int(rank[j]), j) for j in range(hired.size)]  # may post today (heap by priority)
+    first = np.full(hired.size, start, dtype=np.int64) if ready_day is None else np.maximum(ready_day[hired], start)
+    ready = [(int(rank[j]), j) for j in range(hired.size) if first[j] <= start]  # may post today (heap by priority)
     heapq.heapify(ready)
-    waiting: list[tuple[int, int, int]] = []  # (first allowed day, rank, j)
+    waiting = [(int(first[j]), int(rank[j]), j) for j in range(hired.size) if first[j] > start]  # (first allowed day, rank, j)
+    heapq.heapify(waiting)
     left, d = out.size, start
     spent: dict[tuple[str, int], float] = {}  # (cap name, 0-based period) -> spend booked
     while left:
@@ -221,6 +283,13 @@ def schedule_violations(scenario: "Scenario", posts, days) -> list[str]:
                 p = over[0]
                 out.append(f"{len(over)} period(s) over budget.{c.name} (first: period {p + 1}, days "
                            f"{p * c.length}-{(p + 1) * c.length - 1}, spends {spend[p]:,.0f} > {c.cap(p + 1):,.0f})")
+    if pool.available_from is not None and days.size:
+        lo, hi = pool.available_from[creator], pool.available_to[creator]
+        outside = np.flatnonzero((days < lo) | (days > hi))
+        if outside.size:
+            i = outside[0]
+            out.append(f"{outside.size} post(s) outside their creator's availability (first: {pool.handles[creator[i]]} "
+                       f"on {rules.label(days[i])}, available {_span(rules, lo[i], hi[i])})")
     if rules.max_posts_per_day is not None and days.size:
         values, counts = np.unique(days, return_counts=True)
         over = np.flatnonzero(counts > rules.max_posts_per_day)
@@ -228,3 +297,9 @@ def schedule_violations(scenario: "Scenario", posts, days) -> list[str]:
             out.append(f"{over.size} day(s) with more than max_posts_per_day = {rules.max_posts_per_day} posts "
                        f"(first: {rules.label(values[over[0]])} with {counts[over[0]]})")
     return out
+
+
+def _span(rules, first: int, last: int) -> str:
+    if last >= NO_END:
+        return f"from {rules.label(first)}"
+    return f"{rules.label(first)} to {rules.label(last)}"

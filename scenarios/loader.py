@@ -224,6 +224,8 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     constraints_doc = top.sub("constraints")
     default_max_posts = constraints_doc.number("max_posts", 3, low=0, high=MAX_POSTS_LIMIT, integer=True)
     tiers = _tiers(top.sub("tiers"))
+    # Before the pool: its availability dates are read as days from start_date.
+    schedule = dataclasses.replace(_schedule(top.sub("schedule")), spend_caps=spend_caps)
 
     pool_doc = top.sub("pool")
     pool_doc.check_keys(("file", "engagement_basis", "columns", "delimiter", "encoding", "decimal"))
@@ -237,6 +239,7 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
         tiers=tiers,
         engagement_by_tier=model[1],
         interaction_split=model[2],
+        start_date=schedule.start_date,
     )
     reading = _pool_read_options(pool_doc).merged(read_options)
     if pool is None:
@@ -254,7 +257,6 @@ def scenario_from_dict(doc: Mapping[str, Any], base_dir: Path, source: str, path
     kpis = _kpis(top, doc.get("kpi", []))
     if objective.for_kpis and not kpis:
         raise top.err("objective.maximize", '= "kpi" needs at least one [[kpi]] target (metric, target, by_day)')
-    schedule = dataclasses.replace(_schedule(top.sub("schedule")), spend_caps=spend_caps)
     return Scenario(
         name=name,
         currency=currency,

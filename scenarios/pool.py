@@ -87,6 +87,10 @@ class CreatorPool:
     #: True where ``avg_views`` was blank and filled from followers (``view_model.default_views``):
     #: such a creator's posts get the follower curve's wider spread in the simulator.
     views_from_followers: np.ndarray | None = None
+    #: First and last campaign day each creator may post (pool columns ``available_from`` /
+    #: ``available_to``, both ends included; ``availability.NO_END`` = open), or ``None`` without them.
+    available_from: np.ndarray | None = None
+    available_to: np.ndarray | None = None
     #: What the reader noticed but accepted (unused columns that look like known ones, with the
     #: ``--map`` that would use them; rates above 1), one line each, for the CLI to print.
     warnings: tuple[str, ...] = ()

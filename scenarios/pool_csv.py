@@ -8,6 +8,7 @@ number, header = 1) and the column, and how to fix it.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .audience import AGE_COLUMNS, GENDERS, normalise_tag
+from .availability import COLUMNS as AVAILABILITY, as_window, parse_days
 from .cells import NUMBER_HINT, CellProblem, ColumnError, fold_name, parse_numbers
 from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
 from .errors import PoolError
@@ -42,6 +44,8 @@ OPTIONAL = (
     "views_sigma",
     "videos",
     "last_posted_at",
+    # When the creator can post (campaign days or dates; scenarios/availability.py).
+    *AVAILABILITY,
 )
 KNOWN = REQUIRED + OPTIONAL
 #: Columns ``loc_<Name>`` hold the audience share in location <Name>.
@@ -71,6 +75,8 @@ class PoolOptions:
     tiers: Tiers = Tiers()
     engagement_by_tier: Mapping[str, float] = field(default_factory=lambda: DEFAULT_ENGAGEMENT_BY_TIER)
     interaction_split: Mapping[str, float] = field(default_factory=lambda: DEFAULT_INTERACTION_SPLIT)
+    #: ``[schedule] start_date``: turns dates in ``available_from`` / ``available_to`` into campaign days.
+    start_date: datetime.date | None = None
 
 
 def _read_options(read_options: ReadOptions | None) -> ReadOptions:
@@ -293,6 +299,7 @@ def _build(table: Table, options: PoolOptions, read_options: ReadOptions, consum
     fee = np.nan_to_num(cells.numbers("fee"), nan=0.0) if "fee" in cells.present else np.zeros(n)
     views_sigma = cells.numbers("views_sigma") if "views_sigma" in cells.present else None
     videos = cells.numbers("videos", integer=True) if "videos" in cells.present else None
+    window = _window(cells, options.start_date, read_options.date_order)
     given_er = _rate(cells, "engagement_rate")
     given = {kind: _rate(cells, f"{kind}_rate") for kind in ("likes", "comments", "shares")}
     loc_cols = [c for c in table.headers if c.startswith(LOCATION_PREFIX) and len(c) > len(LOCATION_PREFIX)]
@@ -368,8 +375,33 @@ def _build(table: Table, options: PoolOptions, read_options: ReadOptions, consum
         views_sigma=views_sigma,
         videos=videos,
         views_from_followers=np.isnan(given_views),
+        available_from=None if window is None else window[0],
+        available_to=None if window is None else window[1],
         warnings=tuple(cells.warnings),
     )
+
+
+def _window(cells: _Cells, start_date: datetime.date | None, date_order: str | None
+            ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(first day, last day) each creator may post, from ``available_from`` / ``available_to``; None
+    without either column."""
+    if not any(c in cells.present for c in AVAILABILITY):
+        return None
+    days = {}
+    for column in AVAILABILITY:
+        days[column] = np.full(cells.n, np.nan)
+        if column in cells.present:
+            days[column], problems = parse_days(cells.raw(column), start_date=start_date, date_order=date_order)
+            cells.add(column, [p.row for p in problems], [p.why for p in problems])
+            cells.done(column)
+    first, last = days["available_from"], days["available_to"]
+    with np.errstate(invalid="ignore"):
+        reversed_rows = np.flatnonzero(last < first)
+    cells.add("available_to", reversed_rows,
+              [f"ends on campaign day {last[r]:.0f}, before available_from (day {first[r]:.0f}); swap the two "
+               "or correct the dates" for r in reversed_rows[:MAX_LISTED]]
+              + ["(not shown)"] * max(0, reversed_rows.size - MAX_LISTED))
+    return as_window(first, last)
 
 
 def _rate(cells: _Cells, column: str) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .calendar import window_capacity
 from .reach import ReachModel
 
 #: Relative slack when comparing money, so that float rounding never flags a plan.
@@ -14,8 +15,13 @@ MONEY_TOL = 1e-9
 
 
 def post_caps(model: ReachModel) -> np.ndarray:
-    """Most posts each creator may get: their ``max_posts``, 0 when ineligible."""
-    return np.where(eligible(model), model.scenario.pool.max_posts, 0).astype(np.int64)
+    """Most posts each creator may get: their ``max_posts`` or what their availability window holds
+    (``calendar.window_capacity``), whichever is fewer; 0 when ineligible."""
+    cap = model.scenario.pool.max_posts
+    window = window_capacity(model.scenario)
+    if window is not None:
+        cap = np.minimum(cap, window)
+    return np.where(eligible(model), cap, 0).astype(np.int64)
 
 
 def eligible(model: ReachModel) -> np.ndarray:

@@ -90,10 +90,10 @@ def prepare(scenario: Scenario, posts, days: int, post_days=None) -> Prepared:
     # k = 0, 1, ... within each creator: position minus the creator's first position.
     starts = np.repeat(np.cumsum(posts[hired]) - posts[hired], posts[hired])
     k = np.arange(creator.size) - starts
-    if post_days is None and scenario.schedule.constrains:
-        post_days = earliest_schedule(scenario, posts)
     if post_days is None:
-        day = int(settings.start_day) + k * int(settings.post_spacing_days)
+        # The scenario's default schedule (today's start_day + k x spacing unless [schedule] rules or
+        # availability windows say otherwise).
+        day = earliest_schedule(scenario, posts)
     else:
         day = np.asarray(post_days)
         if day.shape != creator.shape:
