@@ -143,10 +143,11 @@ def earliest_schedule(scenario: "Scenario", posts, not_before=None) -> np.ndarra
 
 
 def _post_costs(pool: "CreatorPool", posts: np.ndarray) -> np.ndarray:
-    """Spend booked with each bought post: its price plus an equal share of the creator's fee, the
-    calendar's convention (whatif/calendar_view.py), so caps and the spend-by-week table agree."""
-    creator, _ = post_positions(posts)
-    return pool.price[creator].astype(float) + pool.fee[creator].astype(float) / posts[creator]
+    """Spend booked with each bought post: its price, plus the creator's one-off fee on its first
+    post (the calendar's convention, whatif/calendar_view.py). Linear in the posts bought, so the
+    KPI optimizer can keep the spend caps exactly (optimizer/kpi.py)."""
+    creator, k = post_positions(posts)
+    return pool.price[creator].astype(float) + np.where(k == 0, pool.fee[creator].astype(float), 0.0)
 
 
 def _check_caps_can_hold(scenario: "Scenario", posts: np.ndarray) -> None:
@@ -159,10 +160,11 @@ def _check_caps_can_hold(scenario: "Scenario", posts: np.ndarray) -> None:
     for c in caps:
         worst = int(np.argmax(costs))
         if costs[worst] > c.every * (1 + 1e-9) and not any(v >= costs[worst] for v in c.periods.values()):
+            fee = " with its fee" if k[worst] == 0 and scenario.pool.fee[creator[worst]] > 0 else ""
             raise ScenarioError(
                 f"{scenario.path or scenario.name}: budget.{c.name} = {c.every:,.0f} is less than post "
-                f"{int(k[worst]) + 1} of {scenario.pool.handles[int(creator[worst])]} ({costs[worst]:,.0f} with its "
-                f"fee); no schedule can place it; raise the cap or drop that post")
+                f"{int(k[worst]) + 1} of {scenario.pool.handles[int(creator[worst])]} ({costs[worst]:,.0f}{fee}); "
+                "no schedule can place it; raise the cap or drop that post")
 
 
 def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, cap: int,
@@ -200,7 +202,7 @@ def _greedy(pool: "CreatorPool", posts: np.ndarray, start: int, spacing: int, ca
         deferred = []
         while ready and placed < cap:
             r, j = heapq.heappop(ready)
-            cost = float(pool.price[hired[j]]) + float(pool.fee[hired[j]]) / float(counts[j])
+            cost = float(pool.price[hired[j]]) + (float(pool.fee[hired[j]]) if done[j] == 0 else 0.0)
             later = _over_a_cap(spend_caps, spent, d, cost)
             if later is not None:  # this period's money is gone: try again when the next one starts
                 deferred.append((later, r, j))

@@ -155,8 +155,8 @@ class SpendCap:
 
     Period k (1-based) is campaign days ``length (k-1)`` to ``length k - 1``, like the simulator's
     weekly and 30-day monthly roll-ups. ``every`` applies to each period not listed in ``periods``;
-    ``None`` leaves unlisted periods uncapped. A post books its price and an equal share of its
-    creator's fee on its day (the calendar's convention; the simulator books fees on day 0).
+    ``None`` leaves unlisted periods uncapped. A post books its price on its day, and a creator's first
+    post also its one-off fee (the calendar's convention; the simulator books fees on day 0).
     """
 
     name: str

@@ -43,15 +43,18 @@ def _cost(result, handle):
 # Tables
 
 
-def test_calendar_rows_are_by_day_with_weeks_dates_and_cost_per_post(result):
+def test_calendar_rows_are_by_day_with_weeks_dates_and_cost_per_post(result, dated):
     table = calendar_table(result, START)
     assert table.columns == ("week", "day", "date", "handle", "post", "of", "cost")
     c1, c4 = _cost(result, "@c1"), _cost(result, "@c4")
-    assert table.rows == ((1, 3, "2025-03-04", "@c1", 1, 2, c1 / 2),
-                          (2, 11, "2025-03-12", "@c4", 1, 1, c4),
-                          (3, 20, "2025-03-21", "@c1", 2, 2, c1 / 2))
+    price1 = float(dated.pool.price[1])
+    # The fee (50) rides with @c1's first post; its second post costs the price alone.
+    assert table.rows == ((1, 3, "2025-03-04", "@c1", 1, 2, pytest.approx(price1 + 50.0)),
+                          (2, 11, "2025-03-12", "@c4", 1, 1, pytest.approx(c4)),
+                          (3, 20, "2025-03-21", "@c1", 2, 2, pytest.approx(price1)))
+    assert c1 == pytest.approx(2 * price1 + 50.0)
     assert sum(r[-1] for r in table.rows) == pytest.approx(result["spent"])
-    assert "a one-off fee is spread evenly over the creator's posts" in table.notes[0]
+    assert "a creator's first post also carries its one-off fee" in table.notes[0]
     assert table.title == f"Calendar: 3 posts by day (day 0 = 2025-03-01); cost in {result['currency']}"
 
 
@@ -69,12 +72,14 @@ def test_same_day_posts_are_ordered_by_handle():
     assert [r[2] for r in calendar_table(result).rows] == ["@a", "@b"]
 
 
-def test_weekly_spend_lists_every_week_between_the_first_and_last_post(result):
+def test_weekly_spend_lists_every_week_between_the_first_and_last_post(result, dated):
     table = weekly_spend(result, START)
     assert table.columns == ("week", "first day", "first date", "posts", "spend")
     c1, c4 = _cost(result, "@c1"), _cost(result, "@c4")
-    assert table.rows == ((1, 0, "2025-03-01", 1, c1 / 2), (2, 7, "2025-03-08", 1, c4),
-                          (3, 14, "2025-03-15", 1, c1 / 2))
+    price1 = float(dated.pool.price[1])
+    assert table.rows == ((1, 0, "2025-03-01", 1, pytest.approx(price1 + 50.0)), (2, 7, "2025-03-08", 1, pytest.approx(c4)),
+                          (3, 14, "2025-03-15", 1, pytest.approx(price1)))
+    assert c1 == pytest.approx(2 * price1 + 50.0)
     gap = dict(result, schedule=[{"handle": "@c1", "post": 1, "day": 0}, {"handle": "@c1", "post": 2, "day": 20},
                                  {"handle": "@c4", "post": 1, "day": 6}])
     assert [(r[0], r[2]) for r in weekly_spend(gap).rows] == [(1, 2), (2, 0), (3, 1)]

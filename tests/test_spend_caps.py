@@ -22,8 +22,8 @@ def _capped(*caps: SpendCap, **rules) -> object:
 
 
 def _spend_by_period(sc, posts, days, length):
-    creator, _ = post_positions(posts)
-    costs = sc.pool.price[creator] + sc.pool.fee[creator] / posts[creator]
+    creator, k = post_positions(posts)
+    costs = sc.pool.price[creator] + np.where(k == 0, sc.pool.fee[creator], 0.0)  # the fee with the first post
     return np.bincount(np.asarray(days) // length, weights=costs)
 
 
@@ -60,8 +60,8 @@ def test_the_earliest_schedule_keeps_every_cap(seed):
     rng = np.random.default_rng(seed)
     posts = rng.integers(0, 4, POOL.size)
     posts[0] = max(posts[0], 1)
-    creator, _ = post_positions(posts)
-    dearest = float((POOL.price[creator] + POOL.fee[creator] / posts[creator]).max())
+    creator, k = post_positions(posts)
+    dearest = float((POOL.price[creator] + np.where(k == 0, POOL.fee[creator], 0.0)).max())
     week = SpendCap("by_week", 7, every=dearest * rng.uniform(1.0, 3.0))
     month = SpendCap("by_month", 30, every=dearest * rng.uniform(3.0, 6.0))
     sc = _capped(week, month, min_spacing_days=int(rng.integers(0, 5)))
@@ -88,7 +88,7 @@ def test_loose_caps_change_nothing():
 def test_a_cap_below_one_post_is_an_error():
     posts = np.zeros(POOL.size, dtype=np.int64)
     posts[3] = 2
-    cost = POOL.price[3] + POOL.fee[3] / 2
+    cost = POOL.price[3] + POOL.fee[3]  # post 1 carries the fee
     sc = _capped(SpendCap("by_week", 7, every=float(cost) / 2))
     with pytest.raises(ScenarioError) as info:
         earliest_schedule(sc, posts)

@@ -4,10 +4,11 @@ Pure functions of a plan result (``whatif.results.plan_result``: its ``schedule`
 and ``currency``). Days are campaign days (0 = the first day); week k holds days 7(k-1)..7k-1, so
 week 1 is days 0-6 whatever weekday ``start_date`` falls on.
 
-Money: a post's cost is its creator's cost divided by the creator's posts. A creator's cost holds
-its one-off fee (``fee`` in the pool) as well as the per-post prices; the simulator books that fee
-on day 0, the calendar spreads it evenly over the creator's posts. Weekly spend therefore adds up
-to the plan's ``spent``.
+Money: a post costs its price; the creator's first post also carries its one-off fee (``fee`` in
+the pool; the selection's ``fee``), the convention of the spend caps (scenarios/calendar.py), which
+makes a period's spend linear in the posts bought. The simulator books fees on day 0. Weekly spend
+adds up to the plan's ``spent``. A plan JSON without ``fee`` (written before it was added) spreads
+the creator's cost evenly over its posts.
 
 The iCalendar writer (RFC 5545) is written out here rather than taken from the ``icalendar``
 package: one all-day event per post needs about 40 lines, while the package (with python-dateutil
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
 #: Campaign days in a calendar week.
 WEEK_DAYS = 7
 #: The note under every calendar table: how a post's cost is counted.
-COST_NOTE = ("cost: the creator's cost / its posts (a one-off fee is spread evenly over the creator's posts; the "
-             "simulator books fees on day 0).")
+COST_NOTE = ("cost: the post's price; a creator's first post also carries its one-off fee (as the spend caps "
+             "count it; the simulator books fees on day 0).")
 PRODID = "-//reachmix//campaign calendar//EN"
 #: RFC 5545 section 3.1: content lines are folded at 75 octets.
 FOLD_OCTETS = 75
@@ -56,7 +57,10 @@ def post_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     for entry in result.get("schedule") or ():
         item = selection.get(entry["handle"], {})
         posts = int(item.get("posts") or 0)
-        cost = float(item["cost"]) / posts if posts and item.get("cost") is not None else None
+        cost = None
+        if posts and item.get("cost") is not None:
+            fee = float(item.get("fee") or 0.0)
+            cost = (float(item["cost"]) - fee) / posts + (fee if int(entry["post"]) == 1 else 0.0)
         rows.append({"handle": entry["handle"], "post": int(entry["post"]), "posts": posts, "day": int(entry["day"]),
                      "week": week_of(entry["day"]), "cost": cost})
     return sorted(rows, key=lambda r: (r["day"], r["handle"], r["post"]))

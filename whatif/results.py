@@ -34,6 +34,7 @@ def plan_result(scenario: Scenario, plan: Plan, model: ReachModel | None = None)
             "tier": scenario.tiers.names[model.tier[i]],
             "posts": posts,
             "cost": float(ev.creator_cost[i]),
+            "fee": float(pool.fee[i]),
             "target_impressions": float(ev.creator_target_impressions[i]),
             "followers": float(pool.followers[i]),
             "avg_views": float(pool.avg_views[i]),
