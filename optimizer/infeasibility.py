@@ -55,6 +55,10 @@ def check(problem: Problem) -> None:
         if c.max_creator_share is not None:
             fail(f"must_include {h} costs {_money(one_post[i], cur)} for one post, more than "
                  f"max_creator_share = {c.max_creator_share:g} allows ({_money(c.max_creator_share * budget, cur)})")
+        for cap in sc.schedule.spend_caps:
+            if one_post[i] > cap.largest * over:
+                fail(f"must_include {h} costs {_money(one_post[i], cur)} for its first post, more than any period of "
+                     f"budget.{cap.name} allows ({_money(cap.largest, cur)}); raise the cap or drop it from must_include")
         if pool.available_from is not None:
             fail(f"must_include {h} has no posting day in its availability window (available_from "
                  f"{int(pool.available_from[i])}, available_to {int(pool.available_to[i])} as campaign days) under "

@@ -85,12 +85,18 @@ class KpiSample:
         return self.values(y) >= self.target * (1.0 - 1e-9)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Columns:
-    """The y columns: creator ``rows[owner[c]]``'s ``level[c]``-th post."""
+    """The y columns: creator ``rows[owner[c]]``'s ``level[c]``-th post.
+
+    A creator may own several groups of columns (``rows`` repeats it): the same posts on other
+    days, e.g. starting after a spend cap's period (whatif/kpi_plan.py). ``limits`` = (A, b) adds
+    ``A y <= b`` (dense A of shape (R, n)): at most one group per creator, spend per period.
+    """
 
     rows: np.ndarray
     caps: np.ndarray
+    limits: tuple[np.ndarray, np.ndarray] | None = None
     owner: np.ndarray = field(init=False)
     level: np.ndarray = field(init=False)
 
@@ -111,8 +117,18 @@ class Columns:
         return out
 
     def of_posts(self, posts: np.ndarray) -> np.ndarray:
-        """The 0/1 column vector of a plan (posts beyond a candidate's cap are ignored)."""
-        return (self.level <= np.asarray(posts)[np.asarray(self.rows)][self.owner]).astype(float)
+        """The 0/1 column vector of a plan, in each creator's first group (posts beyond a
+        candidate's cap are ignored)."""
+        rows = np.asarray(self.rows)
+        first = np.zeros(rows.size, dtype=bool)
+        first[np.unique(rows, return_index=True)[1]] = True
+        return ((self.level <= np.asarray(posts)[rows][self.owner]) & first[self.owner]).astype(float)
+
+    def within_limits(self, y: np.ndarray) -> bool:
+        if self.limits is None:
+            return True
+        a, b = self.limits
+        return bool(np.all(a @ y <= b + 1e-6 * np.maximum(1.0, np.abs(b))))
 
 
 @dataclass(frozen=True)
@@ -233,7 +249,7 @@ def solve_kpis(problem: Problem, cols: Columns, samples: list[KpiSample], *, tol
     for s in samples:
         cells = 0 if s.loads is None else s.loads.shape[2]
         tangents.append([np.full(s.draws * cells, t) for t in START_TANGENTS] if cells else [])
-    y = None if warm is None else cols.of_posts(warm)
+    y = None if warm is None else _within_limits(cols, cols.of_posts(warm), problem)
     results = []
     for stage, sample in enumerate(samples):
         # Tie-break: each column's mean contribution, scaled so that all together are worth < 1 draw.
@@ -265,6 +281,26 @@ def solve_kpis(problem: Problem, cols: Columns, samples: list[KpiSample], *, tol
     final = tuple(StageResult(r.label, int(s.met(y).sum()), r.best, r.bound, r.status, r.cut_rounds)
                   for r, s in zip(results, samples))
     return KpiSolution(cols.posts(y, problem.n), y, final, time.perf_counter() - start)
+
+
+def _within_limits(cols: Columns, y: np.ndarray, problem: Problem) -> np.ndarray:
+    """``y`` with posts dropped, last ones first, until the columns' limits hold (a warm start
+    scheduled on its earliest days may overspend a capped period; the search and the MILP need a
+    plan inside them). A must_include creator's first post is never dropped."""
+    if cols.limits is None:
+        return y
+    a, b = cols.limits
+    y = y.copy()
+    keep = (cols.level == 1) & problem.must[np.asarray(cols.rows)][cols.owner]
+    while not cols.within_limits(y):
+        over = (a @ y) > b + 1e-6 * np.maximum(1.0, np.abs(b))
+        followed = np.r_[(cols.owner[1:] == cols.owner[:-1]) & (y[1:] > 0), False]  # the owner's next level is on
+        last = (y > 0) & ~followed & ~keep
+        weight = np.where(last, a[over].sum(axis=0), 0.0)
+        if weight.max(initial=0.0) <= 0:
+            break
+        y[int(np.argmax(weight))] = 0.0
+    return y
 
 
 def _short_draws(samples, stage, model: _Model, full: np.ndarray, y: np.ndarray):

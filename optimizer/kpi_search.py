@@ -10,7 +10,8 @@ evaluated at once:
 * swap: drop creator j's last post and add creator k's next post.
 
 A move must keep every coupling rule (budget, tier shares and counts), ``must_include``, the
-caps, and every earlier stage's held count; the best move by (draws met for this stage, tie-break
+caps, the columns' own limits (spend per period, one group per creator: ``Columns.limits``), and
+every earlier stage's held count; the best move by (draws met for this stage, tie-break
 value) is taken while it improves. The MILP then proves or improves the result.
 """
 
@@ -94,9 +95,16 @@ def improve(problem: Problem, cols, samples, stage: int, need: list[int], y: np.
         d_drop = rules.delta_drop(n)
         can_drop = (n > 0) & ~(must & (n == 1))
         drop_col = first_col + np.maximum(n - 1, 0)
+        rhs = rules.rhs
+        if cols.limits is not None:  # further rows on the columns themselves (spend caps, one group per creator)
+            a, b = cols.limits
+            act = np.r_[act, a @ y]
+            d_add = np.vstack([d_add, a[:, add_col]])
+            d_drop = np.vstack([d_drop, -a[:, drop_col] * (n > 0)[None, :]])
+            rhs = np.r_[rhs, b + 1e-6 * np.maximum(1.0, np.abs(b))]
         best = None
         # Adds: every creator at once.
-        fits = can_add & np.all(act[:, None] + d_add <= rules.rhs[:, None], axis=0)
+        fits = can_add & np.all(act[:, None] + d_add <= rhs[:, None], axis=0)
         if fits.any():
             js = np.flatnonzero(fits)
             values = [_with(q, s, add=add_col[js]) for q, s in zip(active, states)]
@@ -107,7 +115,7 @@ def improve(problem: Problem, cols, samples, stage: int, need: list[int], y: np.
         if can_drop.any() and can_add.any():
             dj, ak = np.flatnonzero(can_drop), np.flatnonzero(can_add)
             total = act[:, None, None] + d_drop[:, dj][:, :, None] + d_add[:, ak][:, None, :]
-            pair_ok = np.all(total <= rules.rhs[:, None, None], axis=0) & (dj[:, None] != ak[None, :])
+            pair_ok = np.all(total <= rhs[:, None, None], axis=0) & (dj[:, None] != ak[None, :])
             pj_all, pk_all = np.nonzero(pair_ok)
             # Chunks of pairs keep the (draws, pairs, cells) arrays near CHUNK_ELEMENTS.
             width = max(1, CHUNK_ELEMENTS // max(1, max(_width(q) for q in active)))

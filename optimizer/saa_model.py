@@ -45,6 +45,9 @@ class Rows:
             coef = r.sign * ((price + np.where(level == 1, fee, 0.0)) if r.kind == "cost" else (level == 1))
             nz = np.flatnonzero(members & (coef != 0))
             self.add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs])
+        if getattr(cols, "limits", None) is not None:
+            a = sp.coo_matrix(cols.limits[0])
+            self.add(a.row, a.col, a.data, np.full(a.shape[0], -INF), cols.limits[1])
 
     def reach(self, loads: np.ndarray, x0: int, r0: int, tangents) -> None:
         """``x[m,s] <= sum_col load[m,col,s] y[col]`` and ``r[m,s] - slope x[m,s] <= intercept`` for

@@ -99,10 +99,11 @@ def _sequences(first: np.ndarray, length: np.ndarray, spacing: int, blackout: fr
     return out
 
 
-def window_capacity(scenario: "Scenario") -> np.ndarray | None:
+def window_capacity(scenario: "Scenario", not_before=None) -> np.ndarray | None:
     """Most posts each creator's availability window holds under the spacing and blackout rules
-    (never more than its ``max_posts``); None when the pool has no windows."""
-    win = windows(scenario)
+    (never more than its ``max_posts``), starting no earlier than ``not_before`` (pool-size, optional);
+    None when neither the pool's windows nor ``not_before`` restrict anything."""
+    win = windows(scenario, not_before)
     if win is None:
         return None
     first, last = win

@@ -44,6 +44,8 @@ def eligible(model: ReachModel) -> np.ndarray:
     ok &= one_post <= sc.budget * (1 + MONEY_TOL)
     if c.max_creator_share is not None:
         ok &= one_post <= c.max_creator_share * sc.budget * (1 + MONEY_TOL)
+    for cap in sc.schedule.spend_caps:  # a first post dearer than every period's cap can never go live
+        ok &= one_post <= cap.largest * (1 + MONEY_TOL)
     return ok
 
 

@@ -168,6 +168,13 @@ class SpendCap:
         value = self.periods.get(int(period), self.every)
         return float("inf") if value is None else float(value)
 
+    @property
+    def largest(self) -> float:
+        """The most any period allows (infinite when some period is uncapped)."""
+        if self.every is None:
+            return float("inf")
+        return max([float(self.every), *map(float, self.periods.values())])
+
 
 @dataclass(frozen=True)
 class ScheduleRules:

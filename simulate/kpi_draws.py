@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scenarios import KpiTarget, Scenario
+from scenarios.calendar import earliest_schedule, post_positions
 
 from .engine import draw_block
 from .result import KPI_WINDOW_DAYS
@@ -55,59 +56,71 @@ def kpi_day(scenario: Scenario, kpi: KpiTarget) -> int:
     return min(int(kpi.by_day), int(scenario.simulation.days) - 1)
 
 
-def kpi_draws(scenario: Scenario, posts, kpis, *, draws: int, seed: int, post_days=None) -> list[KpiDraws]:
+def kpi_draws(scenario: Scenario, posts, kpis, *, draws: int, seed: int, post_days=None,
+              variants=()) -> list[KpiDraws]:
     """Draws for ``kpis`` (linear metrics or campaign-window target reach) of the posts ``posts``
-    (a pool-size array, usually every candidate at its cap). ``post_days`` as in ``prepare``."""
+    (a pool-size array, usually every candidate at its cap). ``post_days`` as in ``prepare``.
+
+    ``variants``: further ``(posts_v, days_v)`` pairs, each ``posts_v <= posts`` (a creator's first
+    ``posts_v[i]`` posts, on the days ``days_v`` aligned with them): their columns follow the base
+    ones, variant by variant. A post has the same luck in every variant (common random numbers);
+    only its day, and so what it has accrued by a deadline, differs.
+    """
     kpis = list(kpis)
     horizon = max(kpi_day(scenario, k) for k in kpis) + 1
     posts = np.asarray(posts, dtype=np.int64)
-    prep = prepare(scenario, posts, horizon, post_days=post_days) if post_days is not None else \
-        prepare(scenario, posts, horizon)
+    base_days = earliest_schedule(scenario, posts) if post_days is None else np.asarray(post_days, dtype=np.int64)
+    layouts = [(posts, base_days)] + [(np.asarray(p, dtype=np.int64), np.asarray(d, dtype=np.int64))
+                                      for p, d in variants]
+    # Every post is prepared (none dropped past the horizon), so prepared post j is column j of the
+    # base layout and its luck does not depend on any day.
+    latest = max([int(d.max()) + 1 for _, d in layouts if d.size] + [horizon])
+    prep = prepare(scenario, posts, latest, post_days=base_days)
     rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(SAA_STREAM,)))
     luck = draw_block(prep, rng, int(draws))
-    # Columns: every bought post; prepare keeps each creator's first posts up to the horizon, in
-    # (creator, k) order, so prepared post j of creator i is column first[i] + (its rank in i).
-    hired = np.flatnonzero(posts)
-    first = dict(zip(hired.tolist(), (np.cumsum(posts[hired]) - posts[hired]).tolist()))
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(prep.creator)) + 1]) if prep.n_posts else np.zeros(0, int)
-    rank = np.arange(prep.n_posts) - np.repeat(starts, np.diff(np.r_[starts, prep.n_posts]))
-    column = np.array([first[int(c)] for c in prep.creator], dtype=np.int64) + rank
-    n_cols = int(posts.sum())
-    views = luck["views"].T  # (M, P')
+    first = np.cumsum(posts) - posts
+    picks = []  # per layout: the base posts it holds, and their days
+    for p, d in layouts:
+        creator, k = post_positions(p)
+        picks.append((first[creator] + k, d))
+    views = luck["views"].T  # (M, P)
     out = []
     for kpi in kpis:
         day = kpi_day(scenario, kpi)
-        share = _accrued(prep, day, KPI_WINDOW_DAYS.get(kpi.window))
+        window = KPI_WINDOW_DAYS.get(kpi.window)
+        shares = [_accrued(prep.curve, d, day, window) for _, d in picks]
         if kpi.metric == "target_reach":
             ratio = np.where(prep.views > 0, views / np.where(prep.views > 0, prep.views, 1.0), 0.0)
-            per = (ratio * share)[:, :, None] * (prep.impressions / prep.population)[None, :, :]
-            loads = np.zeros((int(draws), n_cols, prep.n_cells))
-            loads[:, column, :] = per
+            per = ratio[:, :, None] * (prep.impressions / prep.population)[None, :, :]
+            loads = np.concatenate([per[:, idx, :] * share[None, :, None] for (idx, _), share in zip(picks, shares)],
+                                   axis=1)
             out.append(KpiDraws(kpi, day, loads=loads, population=prep.population.copy()))
             continue
-        if kpi.metric == "views":
-            metric = views
-        elif kpi.metric == "shares":
-            metric = luck["shares"].T
-        elif kpi.metric == "target_impressions":  # the objective metric (not a KPI): expected, times drawn/expected views
-            metric = views * (prep.impressions.sum(axis=1) / np.where(prep.views > 0, prep.views, 1.0))
-        else:
-            rate = {"likes": prep.likes_rate, "comments": prep.comments_rate,
-                    "engagements": prep.likes_rate + prep.comments_rate}[kpi.metric]
-            metric = views * rate
-            if kpi.metric == "engagements":
-                metric = metric + luck["shares"].T
-        gains = np.zeros((int(draws), n_cols))
-        gains[:, column] = metric * share
+        metric = _linear(kpi.metric, luck, views, prep)
+        gains = np.concatenate([metric[:, idx] * share[None, :] for (idx, _), share in zip(picks, shares)], axis=1)
         out.append(KpiDraws(kpi, day, gains=gains))
     return out
 
 
-def _accrued(prep, day: int, window: int | None) -> np.ndarray:
+def _linear(metric: str, luck, views: np.ndarray, prep) -> np.ndarray:
+    """(M, P): a linear metric's total per post and draw, before accrual."""
+    if metric == "views":
+        return views
+    if metric == "shares":
+        return luck["shares"].T
+    if metric == "target_impressions":  # the objective metric (not a KPI): expected, times drawn/expected views
+        return views * (prep.impressions.sum(axis=1) / np.where(prep.views > 0, prep.views, 1.0))
+    rate = {"likes": prep.likes_rate, "comments": prep.comments_rate,
+            "engagements": prep.likes_rate + prep.comments_rate}[metric]
+    out = views * rate
+    return out + luck["shares"].T if metric == "engagements" else out
+
+
+def _accrued(curve: np.ndarray, post_day: np.ndarray, day: int, window: int | None) -> np.ndarray:
     """Share of each post's views that arrives in the KPI's window (day - window, day]."""
     def by(d: int) -> np.ndarray:
-        age = d - prep.day
-        return np.where(age >= 0, prep.curve[np.clip(age, 0, prep.curve.size - 1)], 0.0)
+        age = d - post_day
+        return np.where(age >= 0, curve[np.clip(age, 0, curve.size - 1)], 0.0)
     share = by(day)
     if window is not None and day - window >= 0:
         share = share - by(day - window)

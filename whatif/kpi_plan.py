@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from scenarios import KpiTarget, Plan, Scenario, ScenarioError
-from scenarios.calendar import earliest_schedule
+from scenarios.calendar import earliest_schedule, window_capacity
 
 #: Draws of the in-sample problem (M). Measured on the Istanbul example with 20 s per KPI
 #: (docs/optimizer.md): M = 50 over-fits (in-sample 82%, out-of-sample 64%); M = 100 gives the best
@@ -93,7 +93,7 @@ def kpi_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | None
              tolerance: float = 0.0, gap: float = 1e-3, time_limit: float | None = None,
              solver: str = "highs") -> KpiPlanResult:
     """The plan that maximises the probability of meeting ``scenario.kpis`` in priority order."""
-    from optimizer.kpi import Columns, KpiSample, solve_kpis
+    from optimizer.kpi import KpiSample, solve_kpis
     from simulate import simulate
     from simulate.kpi_draws import kpi_draws
 
@@ -111,23 +111,24 @@ def kpi_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | None
     seed = int(scenario.simulation.seed if seed is None else seed)
     start = time.perf_counter()
     pool = candidate_pool(scenario, chosen, limit=candidates, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
-    problem, reach_plan, rows, caps, full = pool.problem, pool.reach_plan, pool.rows, pool.caps, pool.full
-    draws_of = kpi_draws(scenario, full, chosen, draws=draws, seed=seed, post_days=pool.post_days)
+    problem, reach_plan, rows, full = pool.problem, pool.reach_plan, pool.rows, pool.full
+    draws_of = kpi_draws(scenario, full, chosen, draws=draws, seed=seed, post_days=pool.post_days,
+                         variants=pool.variants)
     samples = [KpiSample(f"{d.kpi.metric} >= {d.kpi.target:g} by day {d.kpi.by_day}", float(d.kpi.target),
                          gains=d.gains, loads=d.loads, population=d.population) for d in draws_of]
-    cols = Columns(rows, caps)
+    cols = pool.columns()
     budget_seconds = DEFAULT_STAGE_SECONDS * len(samples) if time_limit is None else \
         max(1.0, time_limit - (time.perf_counter() - start))
     solution = solve_kpis(problem, cols, samples, tolerance=tolerance, time_limit=budget_seconds,
                           warm=reach_plan.posts)
     statuses = {s.status for s in solution.stages}
-    plan = Plan(posts=solution.posts, strategy="kpi",
+    plan = Plan(posts=solution.posts, strategy="kpi", days=pool.schedule(scenario, cols, solution.y),
                 status="optimal" if statuses == {"Optimal"} else ("time_limit" if "Time limit reached" in statuses
                                                                   else "feasible"),
                 # The plan's objective and bound are probabilities, not the scenario objective's units:
                 # they live in the KPI rows (in_sample, in_sample_bound), not in objective/upper_bound.
                 seconds=time.perf_counter() - start,
-                stats={"draws": draws, "candidates": int(len(rows)),
+                stats={"draws": draws, "candidates": int(len(rows)), "later_starts": [s for s, _, _ in pool.later],
                        "stages": [dataclasses.asdict(s) for s in solution.stages],
                        "in_sample_seconds": solution.seconds})
     check_seed = seed + CHECK_SEED_OFFSET
@@ -177,7 +178,12 @@ def kpi_table(result: dict[str, Any]):
 class CandidatePool:
     """What every sample-average objective starts from: the rules, the reach-optimal plan (compared
     with and used as the warm start), the candidate rows with their caps, the pool-size posts array
-    buying every candidate at its cap, and those posts' days."""
+    buying every candidate at its cap, and those posts' days.
+
+    With spend caps (``[budget] by_week`` / ``by_month``) a candidate also gets later starts
+    (``later``, see ``later_starts``): groups of columns ``(rows_v, caps_v)`` whose posts begin on a
+    cap period's first day, ``variants`` for ``kpi_draws``, and ``limits`` (spend per period, one
+    start per creator) for the MILP."""
 
     problem: Any
     reach_plan: Plan
@@ -185,6 +191,28 @@ class CandidatePool:
     caps: np.ndarray
     full: np.ndarray
     post_days: np.ndarray
+    later: tuple[tuple[int, np.ndarray, np.ndarray], ...] = ()
+    variants: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    limits: tuple[np.ndarray, np.ndarray] | None = None
+
+    def columns(self):
+        """The MILP's columns: every candidate from its earliest day, then each later start's group."""
+        from optimizer.kpi import Columns
+
+        rows = np.concatenate([self.rows, *(r for _, r, _ in self.later)]).astype(np.int64)
+        caps = np.concatenate([self.caps, *(c for _, _, c in self.later)]).astype(np.int64)
+        return Columns(rows, caps, self.limits)
+
+    def schedule(self, scenario: Scenario, cols, y: np.ndarray) -> np.ndarray | None:
+        """The days of the plan ``y``: each creator from the start of the group it was chosen in
+        (None without later starts: the scenario's earliest schedule)."""
+        if not self.later:
+            return None
+        starts = np.concatenate([np.full(self.rows.size, -1), *(np.full(r.size, s) for s, r, _ in self.later)])
+        chosen = np.flatnonzero((cols.level == 1) & (np.rint(y) > 0))
+        not_before = np.full(scenario.pool.size, -1, dtype=np.int64)
+        not_before[np.asarray(cols.rows)[cols.owner[chosen]]] = starts[cols.owner[chosen]]
+        return earliest_schedule(scenario, cols.posts(y, scenario.pool.size), not_before=not_before)
 
 
 def candidate_pool(scenario: Scenario, kpis: list[KpiTarget], *, limit: int, gap: float, time_limit: float | None,
@@ -201,10 +229,74 @@ def candidate_pool(scenario: Scenario, kpis: list[KpiTarget], *, limit: int, gap
     full = np.zeros(problem.n, dtype=np.int64)
     full[rows] = caps
     # Each creator's posts on its own earliest days: the per-day cap and the spend caps couple
-    # creators, so they apply to the chosen plan only (the out-of-sample check simulates that).
+    # creators, so they apply to the chosen plan (the out-of-sample check simulates its schedule);
+    # the spend caps also enter the MILP as limits on these days and the later starts'.
     solo = dataclasses.replace(scenario, schedule=dataclasses.replace(scenario.schedule, max_posts_per_day=None,
                                                                         spend_caps=()))
-    return CandidatePool(problem, reach_plan, rows, caps, full, earliest_schedule(solo, full))
+    days = earliest_schedule(solo, full)
+    later, variants = [], []
+    first_day = np.full(problem.n, -1, dtype=np.int64)
+    hired = np.flatnonzero(full)
+    first_day[hired] = days[np.cumsum(full[hired]) - full[hired]]
+    for start in later_starts(scenario, kpis):
+        # Creators whose earliest day is before ``start`` (and not must_include: those keep their
+        # earliest start, so that the MILP's lower bound on their first post stays one column).
+        movable = rows[(first_day[rows] < start) & ~problem.must[rows]]
+        not_before = np.zeros(problem.n, dtype=np.int64)
+        not_before[movable] = start
+        capacity = window_capacity(solo, not_before)
+        posts_v = np.zeros(problem.n, dtype=np.int64)
+        posts_v[movable] = np.minimum(full[movable], capacity[movable])
+        group = np.flatnonzero(posts_v)
+        if group.size:
+            later.append((int(start), group, posts_v[group]))
+            variants.append((posts_v, earliest_schedule(solo, posts_v, not_before=not_before)))
+    pool = CandidatePool(problem, reach_plan, rows, caps, full, days, tuple(later), tuple(variants))
+    return dataclasses.replace(pool, limits=_limits(scenario, problem, pool)) if scenario.schedule.spend_caps else pool
+
+
+#: Later starts a candidate may get under spend caps (each adds a group of columns to the MILP).
+MAX_LATER_STARTS = 6
+
+
+def later_starts(scenario: Scenario, kpis: list[KpiTarget]) -> list[int]:
+    """The first days of the spend caps' periods after ``start_day`` and up to the last KPI's day
+    (at most ``MAX_LATER_STARTS``, the earliest): where a post deferred by a cap would go."""
+    from simulate.kpi_draws import kpi_day
+
+    caps = scenario.schedule.spend_caps
+    if not caps or not kpis:
+        return []
+    last, start = max(kpi_day(scenario, k) for k in kpis), int(scenario.simulation.start_day)
+    days = sorted({c.length * p for c in caps for p in range(1, last // c.length + 1)})
+    return [d for d in days if start < d <= last][:MAX_LATER_STARTS]
+
+
+def _limits(scenario: Scenario, problem, pool: CandidatePool) -> tuple[np.ndarray, np.ndarray]:
+    """``A y <= b``: at most one start per creator, and every spend cap's period on the columns'
+    days (a post books its price, a creator's first post also its fee: scenarios/calendar.py)."""
+    cols = pool.columns()
+    rows = np.asarray(cols.rows)
+    day = np.concatenate([pool.post_days, *(d for _, d in pool.variants)])  # aligned with the columns
+    cost = problem.price[rows][cols.owner] + np.where(cols.level == 1, problem.fee[rows][cols.owner], 0.0)
+    a_rows, b = [], []
+    first = cols.level == 1
+    for r in np.unique(rows):
+        mine = first & (rows[cols.owner] == r)
+        if mine.sum() > 1:
+            a_rows.append(mine.astype(float))
+            b.append(1.0)
+    for cap in scenario.schedule.spend_caps:
+        period = day // cap.length
+        for p in np.unique(period).tolist():
+            limit = cap.cap(int(p) + 1)
+            coef = np.where(period == p, cost, 0.0)
+            if limit != float("inf") and coef.sum() > limit * (1 + 1e-9):  # rows that can bind
+                a_rows.append(coef)
+                b.append(float(limit))
+    a = np.vstack(a_rows) if a_rows else np.zeros((0, cols.n))
+    return a, np.asarray(b, dtype=float)
+
 
 
 def candidates_for(scenario: Scenario, problem, kpis: list[KpiTarget], reach_posts: np.ndarray,
