@@ -237,10 +237,12 @@ class _Model:
 
 
 def solve_kpis(problem: Problem, cols: Columns, samples: list[KpiSample], *, tolerance: float = 0.0,
-               time_limit: float | None = None, warm: np.ndarray | None = None) -> KpiSolution:
+               time_limit: float | None = None, warm: np.ndarray | None = None,
+               warm_columns: np.ndarray | None = None) -> KpiSolution:
     """Maximise, in the order of ``samples``, the number of draws in which each KPI is met.
 
-    ``warm``: a feasible plan (pool-size posts array) to start from, e.g. the reach-optimal plan.
+    ``warm``: a feasible plan (pool-size posts array) to start from, e.g. the reach-optimal plan, in
+    each creator's first group of columns; or ``warm_columns``, the 0/1 column vector itself.
     ``tolerance``: the share of draws an earlier KPI may give up for a later one.
     """
     start = time.perf_counter()
@@ -249,7 +251,8 @@ def solve_kpis(problem: Problem, cols: Columns, samples: list[KpiSample], *, tol
     for s in samples:
         cells = 0 if s.loads is None else s.loads.shape[2]
         tangents.append([np.full(s.draws * cells, t) for t in START_TANGENTS] if cells else [])
-    y = None if warm is None else _within_limits(cols, cols.of_posts(warm), problem)
+    y = warm_columns if warm_columns is not None else (None if warm is None else cols.of_posts(warm))
+    y = None if y is None else _within_limits(cols, np.asarray(y, dtype=float), problem)
     results = []
     for stage, sample in enumerate(samples):
         # Tie-break: each column's mean contribution, scaled so that all together are worth < 1 draw.

@@ -120,6 +120,7 @@ def kpi_plan(scenario: Scenario, *, draws: int = DEFAULT_DRAWS, seed: int | None
     budget_seconds = DEFAULT_STAGE_SECONDS * len(samples) if time_limit is None else \
         max(1.0, time_limit - (time.perf_counter() - start))
     solution = solve_kpis(problem, cols, samples, tolerance=tolerance, time_limit=budget_seconds,
+                          warm_columns=pool.warm(scenario, cols, reach_plan.posts) if pool.later else None,
                           warm=reach_plan.posts)
     statuses = {s.status for s in solution.stages}
     plan = Plan(posts=solution.posts, strategy="kpi", days=pool.schedule(scenario, cols, solution.y),
@@ -202,6 +203,21 @@ class CandidatePool:
         rows = np.concatenate([self.rows, *(r for _, r, _ in self.later)]).astype(np.int64)
         caps = np.concatenate([self.caps, *(c for _, _, c in self.later)]).astype(np.int64)
         return Columns(rows, caps, self.limits)
+
+    def warm(self, scenario: Scenario, cols, posts: np.ndarray) -> np.ndarray:
+        """The column vector of the plan ``posts`` as the caps would schedule it: each creator in the
+        latest group starting no later than its first post's day on the earliest schedule."""
+        rows = np.asarray(cols.rows)
+        starts = np.concatenate([np.full(self.rows.size, -1), *(np.full(r.size, s) for s, r, _ in self.later)])
+        days = earliest_schedule(scenario, posts)
+        hired = np.flatnonzero(posts)
+        first = np.full(scenario.pool.size, -1, dtype=np.int64)
+        first[hired] = days[np.cumsum(posts[hired]) - posts[hired]]
+        group = np.full(scenario.pool.size, -1, dtype=np.int64)  # owner index chosen per creator
+        for owner in range(rows.size):  # groups are in start order, so the last fitting one wins
+            if posts[rows[owner]] and starts[owner] <= first[rows[owner]]:
+                group[rows[owner]] = owner
+        return ((cols.level <= posts[rows][cols.owner]) & (group[rows][cols.owner] == cols.owner)).astype(float)
 
     def schedule(self, scenario: Scenario, cols, y: np.ndarray) -> np.ndarray | None:
         """The days of the plan ``y``: each creator from the start of the group it was chosen in
