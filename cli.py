@@ -2,7 +2,9 @@
 
 Errors are translated in exactly one place, ``ReachmixGroup.main``: a domain error becomes one
 ``Error: ...`` line on stderr and its exit code; a usage error exit 2; nothing prints a traceback
-(set ``REACHMIX_DEBUG=1`` to see one for an internal error).
+(set ``REACHMIX_DEBUG=1`` to see one for an internal error). There too every command runs in
+``command_line_voice()``: library messages name settings as this command line's flags (``--map``),
+where a Python caller reads keyword arguments (``ReadOptions(mapping=...)``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from cli_options import (  # first of our imports: it also guards Ctrl-C while t
     flatten,
 )
 from cli_options import parallel_options as _parallel_options
-from scenarios.errors import ReachmixError, one_line
+from scenarios.errors import ReachmixError, command_line_voice, one_line
 from scenarios.files import atomic_write_text, check_output
 from whatif import jobs
 from whatif.formats import FORMATS, render
@@ -65,7 +67,8 @@ class ReachmixGroup(click.Group):
         except ValueError:
             pass
         try:
-            self._guarded_main(args, prog_name, complete_var, **extra)
+            with command_line_voice():  # messages name settings as flags (--map), not keyword arguments
+                self._guarded_main(args, prog_name, complete_var, **extra)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)

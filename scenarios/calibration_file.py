@@ -1,4 +1,5 @@
-"""``--calibration FILE``: merge a fitted TOML (``reachmix calibrate --toml``) over a scenario.
+"""``calibration=FILE`` (``--calibration FILE``): merge a fitted TOML (``Calibration.to_toml()``,
+``reachmix calibrate --toml``) over a scenario.
 
 A calibration file is a scenario fragment restricted to the tables a fit can speak to
 (``CALIBRATION_TABLES``: ``[model]`` and ``[simulation]``). It is merged over the scenario's raw
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ScenarioError, did_you_mean
+from .errors import ScenarioError, did_you_mean, said
 from .files import read_text
 
 CALIBRATION_TABLES = ("model", "simulation")
@@ -31,9 +32,10 @@ CALIBRATION_TABLES = ("model", "simulation")
 def read_calibration(path: str | Path) -> dict[str, Any]:
     """The calibration TOML as a dict; errors name the file (and the key for a foreign table)."""
     path = Path(path)
-    text = read_text(path, ScenarioError, what="calibration file", fix_path="check --calibration",
-                     directory="give the calibration .toml file (reachmix calibrate --toml FILE)",
-                     save_as="the calibration")
+    made_by = said("reachmix calibrate --toml FILE", "a saved reachmix.calibrate(history).to_toml()")
+    text = read_text(path, ScenarioError, what="calibration file",
+                     fix_path=said("check --calibration", "check the path given as calibration"),
+                     directory=f"give the calibration .toml file ({made_by})", save_as="the calibration")
     source = str(path)
     try:
         doc = tomllib.loads(text)

@@ -78,7 +78,9 @@ def _readings(text: str) -> tuple[float | None, float | None] | str:
         return f"{quote(text)} is not a finite number" if not math.isfinite(value) else (value, value)
     scale = Decimal(_SCALE[(match["suffix"] or "").lower()])
     if match["exp"]:
-        scale *= Decimal(10) ** int(match["exp"][1:])
+        # Clamped: Decimal's context overflows at 10**1000000 ("0e1000000" is a real cell in fuzzed
+        # exports), and beyond 10**+-4000 every float is already 0 or infinite.
+        scale *= Decimal(10) ** max(-4000, min(4000, int(match["exp"][1:])))
     if match["pct1"] or match["pct2"]:
         scale /= 100
     sign = -1 if match["sign"] in ("-", "\u2212") else 1

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scenarios.cells_common import DATE_HINT, CellProblem, ColumnError, floats, mask, quote, trimmed
+from scenarios.errors import said
 
 _TIME = (r"(?:(?:[T ]|,\s*|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?"
          r"\s*(?P<ap>[AaPp]\.?[Mm]\.?)?)?"
@@ -232,6 +233,11 @@ def _cast_times(part: pa.Array, tz: str | None) -> np.ndarray | None:
     return (nanos // 10**9).astype(np.float64) + (nanos % 10**9) / 1e9    # exact whole seconds
 
 
+def _order_setting() -> str:
+    """The setting that decides a column's day/month order, as the caller gives it."""
+    return said("--date-order dmy or mdy", 'ReadOptions(date_order="dmy") or ReadOptions(date_order="mdy")')
+
+
 def _problem(sub: pa.Array, note: str = ""):
     return lambda i: f"{quote(sub[i].as_py())} is not a date{note}; {DATE_HINT}"
 
@@ -265,12 +271,12 @@ def _year_last(sub: pa.Array, date_order):
             raise ColumnError(
                 f"the dates mix day/month (e.g. {quote(sub[int(np.flatnonzero(dmy_only)[0])].as_py())}) and "
                 f"month/day (e.g. {quote(sub[int(np.flatnonzero(mdy_only)[0])].as_py())}) order; "
-                "fix the column or pass --date-order dmy or mdy")
+                f"fix the column or pass {_order_setting()}")
         open_ = slashed & ok & as_dmy & as_mdy & (a != b)
         if not dmy_only.any() and not mdy_only.any() and open_.any():
             raise ColumnError(f"the dates could be day/month or month/day "
                               f"(e.g. {quote(sub[int(np.flatnonzero(open_)[0])].as_py())}); "
-                              "pass --date-order dmy or mdy")
+                              f"pass {_order_setting()}")
         order = "mdy" if mdy_only.any() else "dmy"
     day_first = dotted | (order == "dmy")
     day, month = np.where(day_first, a, b), np.where(day_first, b, a)

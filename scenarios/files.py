@@ -13,10 +13,10 @@ no temporary file behind.
 
 Guarding (``check_output``, ``check_out_dir``): an output that is one of the command's inputs is
 refused (same resolved path, or same device and inode: hard links, symlinks, ``..``), and an
-existing file is replaced only when reachmix wrote it, or with ``--force``. "reachmix wrote it" is
-known from a small registry in the state folder (``$REACHMIX_STATE_DIR``, else
-``$XDG_STATE_HOME/reachmix``, else ``~/.local/state/reachmix``): every write records the file's
-real path, size, modification time (ns) and SHA-256; a file edited since no longer counts.
+existing file is replaced only when reachmix wrote it, or with ``force=True`` (``--force``).
+"reachmix wrote it" is known from a small registry in the state folder (``$REACHMIX_STATE_DIR``,
+else ``$XDG_STATE_HOME/reachmix``, else ``~/.local/state/reachmix``): every write records the
+file's real path, size, modification time (ns) and SHA-256; a file edited since no longer counts.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import ReachmixError
+from .errors import ReachmixError, said
+from .errors import option as named
 from .limits import READ_OVERHEAD, format_bytes, memory_limit
 
 #: Registry entries kept (the most recently written files); older ones are forgotten.
@@ -195,41 +196,44 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 
 
 def check_output(path: str | Path | None, *, inputs: Iterable[str | Path | None] = (), force: bool = False,
-                 option: str = "--output") -> None:
+                 option: str = "output") -> None:
     """Refuse to write ``path`` when it is one of ``inputs``, or an existing file reachmix did not write
-    (unless ``force``). A path that does not exist yet is always fine; ``None`` is ignored."""
+    (unless ``force``). A path that does not exist yet is always fine; ``None`` is ignored. ``option``
+    is the setting that gave ``path`` ("output", or "--output" alike: named for the caller, see
+    ``scenarios.errors.option``)."""
     if path is None:
         return
     for source in inputs:
         if source is not None and _same_file(path, source):
-            raise OutputError(f"{option} {path} is the input file {source}; writing there would destroy it; "
-                              f"give {option} another file name")
+            raise OutputError(f"{named(option, path)} is the input file {source}; writing there would destroy it; "
+                              f"give {named(option)} another file name")
     try:
         info = os.stat(path)
     except (OSError, ValueError):
         return  # does not exist (or cannot be seen): nothing to lose; a bad folder is reported at write time
     if stat.S_ISDIR(info.st_mode):
-        raise OutputError(f"{option} {path} is a directory; give a file name")
+        raise OutputError(f"{named(option, path)} is a directory; give a file name")
     if force or not stat.S_ISREG(info.st_mode) or written_by_reachmix(path):
         return  # /dev/null, /dev/stdout and pipes are written as streams
-    raise OutputError(f"{option} {path} already exists and reachmix did not write it (or it was edited since); "
-                      "add --force to replace it, or choose another file name")
+    raise OutputError(f"{named(option, path)} already exists and reachmix did not write it (or it was edited "
+                      f"since); add {named('force', True)} to replace it, or choose another file name")
 
 
-def check_out_dir(folder: str | Path, names: Iterable[str], *, force: bool = False, option: str = "--out") -> None:
-    """Refuse an ``--out`` folder that already holds some of ``names`` (files reachmix writes there)
+def check_out_dir(folder: str | Path, names: Iterable[str], *, force: bool = False, option: str = "out") -> None:
+    """Refuse an ``out`` folder that already holds some of ``names`` (files reachmix writes there)
     that reachmix did not write, unless ``force``; a path that is a file is refused always."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: is a file, not a directory; give {option} a directory")
+        give = said(f"give {named(option)} a directory", f"pass a directory as {named(option)}")
+        raise OutputError(f"{folder}: is a file, not a directory; {give}")
     if force:
         return
     held = [n for n in names if (folder / n).exists() and not written_by_reachmix(folder / n)]
     if held:
         one = len(held) == 1
-        raise OutputError(f"{option} {folder} already holds {' and '.join(held)}, which reachmix did not write (or "
-                          f"which {'was' if one else 'were'} edited since); choose another {option} folder, or add "
-                          f"--force to replace {'it' if one else 'them'}")
+        raise OutputError(f"{named(option, folder)} already holds {' and '.join(held)}, which reachmix did not write "
+                          f"(or which {'was' if one else 'were'} edited since); choose another {named(option)} folder, "
+                          f"or add {named('force', True)} to replace {'it' if one else 'them'}")
 
 
 # --------------------------------------------------------------------------------------------

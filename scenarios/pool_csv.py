@@ -1,4 +1,4 @@
-"""Reading a creator pool (contract section 2) from CSV, JSON or JSON Lines.
+"""Reading a creator pool (contract section 2) from CSV, JSON, JSON Lines or Parquet.
 
 The file is read by ``scenarios.table`` (delimiter sniffing, encodings, column mapping and
 aliases) and parsed column by column, vectorised (``scenarios.cells``). Every bad cell is
@@ -21,9 +21,10 @@ from .audience import AGE_COLUMNS, GENDERS, normalise_tag
 from .availability import COLUMNS as AVAILABILITY, as_window, parse_days
 from .cells import NUMBER_HINT, CellProblem, ColumnError, fold_name, parse_numbers
 from .defaults import DEFAULT_ENGAGEMENT_BY_TIER, DEFAULT_INTERACTION_SPLIT
-from .errors import PoolError
+from .errors import PoolError, read_option
 from .pool import CreatorPool
 from .table import ALIASES, MAX_LISTED, ReadOptions, Table, parse_table, raise_problems, read_table
+from .table_parquet import is_parquet, is_parquet_bytes, parse_parquet_table, read_parquet_table
 from .tiers import Tiers
 from .view_model import default_views
 
@@ -89,10 +90,11 @@ _TABLE_ARGS = dict(required=REQUIRED, known=KNOWN, aliases=ALIASES, error=PoolEr
 
 def read_pool(path: str | Path, options: PoolOptions = PoolOptions(),
               read_options: ReadOptions | None = None) -> CreatorPool:
-    """Read and validate a creator pool (CSV, JSON or JSON Lines)."""
+    """Read and validate a creator pool (CSV, JSON, JSON Lines or Parquet: by suffix or PAR1 magic)."""
     read_options = _read_options(read_options)
-    table = read_table(path, options=read_options, fix_path="check [pool] file in the scenario",
-                       directory="point [pool] file at the CSV", **_TABLE_ARGS)
+    reader = read_parquet_table if is_parquet(path) else read_table
+    table = reader(path, options=read_options, fix_path="check [pool] file in the scenario",
+                   directory="point [pool] file at the CSV", **_TABLE_ARGS)
     return _build(table, options, read_options, consume=True)
 
 
@@ -100,7 +102,8 @@ def parse_pool(text: str | bytes, source: str, options: PoolOptions = PoolOption
                read_options: ReadOptions | None = None) -> CreatorPool:
     """``read_pool`` of a file's content already in memory (``source`` names it in messages)."""
     read_options = _read_options(read_options)
-    table = parse_table(text, source, options=read_options, **_TABLE_ARGS)
+    parse = parse_parquet_table if is_parquet_bytes(text) else parse_table
+    table = parse(text, source, options=read_options, **_TABLE_ARGS)
     return _build(table, options, read_options, consume=True)
 
 
@@ -156,7 +159,8 @@ class _Cells:
             values, problems = parse_numbers(self.columns[column], decimal=self.decimal)
         except ColumnError as exc:
             raise PoolError(f"{self.source}, column {self.table.label(column)}: {exc} "
-                            "(--decimal comma or --decimal dot, or [pool] decimal in the scenario)") from None
+                            f"({read_option('--decimal comma', decimal='comma')} or "
+                            f"{read_option('--decimal dot', decimal='dot')}, or [pool] decimal in the scenario)") from None
         values = np.array(values, dtype=float)
         bad = np.zeros(self.n, dtype=bool)
         if problems:

@@ -5,9 +5,10 @@ JSON Lines, and API responses that wrap the list (``{"data": {"videos": [...]}}`
 is read as text; the column parsers (``scenarios/cells.py``) turn them into numbers and times.
 
 Headers compare after stripping and case folding; a column is found under its canonical name,
-an explicit mapping (``--map TARGET=SOURCE``, ``[pool.columns]``) or a built-in alias (the TikTok
-Research API's field names and common platform-export names, below). A column that looks like
-one we read but is not used gets a warning with the ``--map`` that would use it.
+an explicit mapping (``ReadOptions(mapping=...)``, the command line's ``--map TARGET=SOURCE``,
+``[pool.columns]``) or a built-in alias (the TikTok Research API's field names and common
+platform-export names, below). A column that looks like one we read but is not used gets a
+warning with the mapping that would use it (named for the caller: ``scenarios.errors.said``).
 
 Messages say "row N": the file's line number (header = 1; blank lines are skipped but counted;
 a quoted cell spanning lines counts all of its lines) or, for JSON, the record number (first = 1;
@@ -29,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from .cells import CellProblem, fold_name
-from .errors import ReachmixError, did_you_mean
+from .errors import ReachmixError, did_you_mean, read_option
 from .files import open_input
 from .table_formats import DELIMITERS, MAX_CELL, csv_columns, json_columns
 
@@ -81,7 +82,7 @@ ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     k: tuple(dict.fromkeys(RESEARCH_API_ALIASES.get(k, ()) + EXPORT_ALIASES.get(k, ())))
     for k in dict.fromkeys([*RESEARCH_API_ALIASES, *EXPORT_ALIASES])
 })
-#: Word stems that make an unused header "look like" a target (for the --map warning).
+#: Word stems that make an unused header "look like" a target (for the mapping warning).
 _STEMS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "handle": ("user", "handle", "creator", "account", "author", "nick"),
     "followers": ("follow", "fans", "subscri"),
@@ -105,7 +106,24 @@ _STEMS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 _NOTES = MappingProxyType({
     "avg_views": " (the expected views of ONE post; not a total over all videos, which would overstate reach)",
 })
-_ENCODING_HINT = "--encoding cp1254 (Turkish Windows) or --encoding latin-1"
+
+
+def _encoding_hint() -> str:
+    return (f'{read_option("--encoding cp1254", encoding="cp1254")} (Turkish Windows) or '
+            f'{read_option("--encoding latin-1", encoding="latin-1")}')
+
+
+def map_setting(target: str, source: str) -> str:
+    """Reading column ``source`` as ``target``, named for the caller (``scenarios.errors.said``):
+    ``ReadOptions(mapping={"target": "source"})`` or ``--map target=source``."""
+    return read_option(f"--map {target}={_quote(source)}", mapping={target: source})
+
+
+def timezone_setting(column: str, zone: str) -> str:
+    """Reading the naive times of ``column`` ("*": every column) in ``zone``, named for the caller:
+    ``ReadOptions(timezones={"column": "zone"})`` or ``--timezone column=zone``."""
+    return read_option(f"--timezone {zone}" if column == "*" else f"--timezone {column}={zone}",
+                       timezones={column: zone})
 
 
 @dataclass(frozen=True)
@@ -288,7 +306,7 @@ def _utf8(data: bytes | str, source: str, encoding: str | None, error) -> bytes:
                 offset = at + exc.start
                 row = data.count(b"\n", 0, offset) + 1
                 raise error(f"{source}, row {row}: byte {offset + bom} is not UTF-8; save the file as UTF-8, or "
-                            f"read it with {_ENCODING_HINT}") from None
+                            f"read it with {_encoding_hint()}") from None
     return data
 
 
@@ -319,12 +337,14 @@ def _resolve(headers, source, required, known, aliases, mapping, error, prefixes
     used: set[int] = set()
     for target, src in mapping.items():
         if target not in known and not any(target.startswith(p) and len(target) > len(p) for p in prefixes):
-            raise error(f'{source}: --map {target}={src}: "{target}" is not a column reachmix reads here'
+            given = read_option(f"--map {target}={src}", mapping={target: src})
+            raise error(f'{source}: {given}: "{target}" is not a column reachmix reads here'
                         f"{did_you_mean(target, known)}; use one of {', '.join(known)}")
         j = seen.get(fold_name(src.strip()), loose_index.get(_loose(src)))
         if j is None:
             shown = ", ".join(h.strip() for h in headers if h.strip())
-            raise error(f'{source}, row 1: no column "{src}" to read as {target} (--map {target}={src})'
+            given = read_option(f"--map {target}={src}", mapping={target: src})
+            raise error(f'{source}, row 1: no column "{src}" to read as {target} ({given})'
                         f"{did_you_mean(src, [h.strip() for h in headers])}; the columns are {shown}")
         if j in used:
             other = next(t for t, i in names.items() if i == j)
@@ -352,7 +372,7 @@ def _resolve(headers, source, required, known, aliases, mapping, error, prefixes
                 continue  # the explicit mapping wins; this column is simply not used
             first = headers[names[target]].strip()
             raise error(f'{source}, row 1: columns "{first}" and "{headers[j].strip()}" would both be read as '
-                        f"{target}; keep one, or choose with --map {target}={_quote(first)}")
+                        f"{target}; keep one, or choose with {map_setting(target, first)}")
         names[target], why[target] = j, "found"
         used.add(j)
     missing = [c for c in required if c not in names]
@@ -368,13 +388,13 @@ def _resolve(headers, source, required, known, aliases, mapping, error, prefixes
         if not hint and not looks_other:
             alike = _looks_like(headers, keys, used, [col], ignored, prefixes)
             if alike:
-                extra = f"; to read column {_quote(alike[0][0])} as {col}, pass --map {col}={_quote(alike[0][0])}"
+                extra = f"; to read column {_quote(alike[0][0])} as {col}, pass {map_setting(col, alike[0][0])}"
         if len(headers) == 1:
             other = [d for d in DELIMITERS if d in headers[0] and d != (forced or ",")]
             if other:
                 shown = "tab" if other[0] == "\t" else other[0]
-                extra += (f"; the file looks {shown}-separated" +
-                          (f", but --delimiter {forced!r} was given" if forced else ""))
+                given = read_option(f"--delimiter {forced!r}", delimiter=forced) if forced else ""
+                extra += f"; the file looks {shown}-separated" + (f", but {given} was given" if forced else "")
         raise error(f'{source}, row 1: required column "{col}" is missing{hint}{extra}; the header needs '
                     f"{','.join(required)}")
     for j, key in enumerate(keys):
@@ -385,7 +405,7 @@ def _resolve(headers, source, required, known, aliases, mapping, error, prefixes
     for header, target in _looks_like(headers, keys, used, open_targets, ignored, prefixes):
         note = _NOTES.get(target, "")
         warnings.append(f'{source}: column "{header}" is not used; it looks like {target}{note}: to read it as '
-                        f"{target}, pass --map {target}={_quote(header)}")
+                        f"{target}, pass {map_setting(target, header)}")
     shown = {name: headers[j].strip() for name, j in names.items()}
     return names, shown, warnings
 
@@ -420,5 +440,5 @@ def _quote(header: str) -> str:
     return f'"{header}"' if re.search(r"[\s\"'$;&|<>]", header) else header
 
 
-__all__ = ["ALIASES", "EXPORT_ALIASES", "MAX_CELL", "RESEARCH_API_ALIASES", "ReadOptions", "Table",
-           "parse_table", "raise_problems", "read_table"]
+__all__ = ["ALIASES", "EXPORT_ALIASES", "MAX_CELL", "RESEARCH_API_ALIASES", "ReadOptions", "Table", "map_setting",
+           "parse_table", "raise_problems", "read_table", "timezone_setting"]

@@ -25,7 +25,7 @@ a dispersion above 5, an exponent outside (0, 2], ...) is clipped or left out, w
 API (for ``whatif/ingest.py`` and ``whatif/backtest.py``)::
 
     cal = fit(observations, warnings, source=..., tiers=Tiers(), horizon=None)   # -> Calibration
-    cal.to_toml()       # a calibration file for --calibration (tables [model], [simulation] only)
+    cal.to_toml()       # a calibration file for load_scenario(calibration=...) (tables [model], [simulation] only)
     cal.to_dict()       # every figure, warnings, the TOML
     cal.view_model      # "curve" or "rate": the chosen model
     cal.share_by_age(age)                         # the (fitted or default) accumulation curve A(age)
@@ -67,8 +67,11 @@ MAX_EXPONENT = 2.0
 MAX_SHAPE = 20.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Calibration:
+    """What a history says about the simulator's parameters (the module docstring lists the fits);
+    ``to_toml()`` is the calibration file, ``to_dict()`` every figure."""
+
     source: str
     observations: int
     videos: int
@@ -82,6 +85,13 @@ class Calibration:
     view_models: dict[str, Any] = field(default_factory=dict)
     tiers: Tiers = field(default=Tiers(), repr=False)
     fits: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """One short line: what was fitted from how much (the fitted numbers are in ``to_dict()``)."""
+        source = self.source if len(self.source) <= 60 else self.source[:57] + "..."
+        warned = f"; {len(self.warnings)} warning{'' if len(self.warnings) == 1 else 's'}" if self.warnings else ""
+        return (f"Calibration({source!r}: {self.observations:,} observations of {self.videos:,} videos by "
+                f"{self.creators:,} creators; view model {self.view_model or 'none'}{warned})")
 
     @property
     def view_model(self) -> str | None:
@@ -155,8 +165,9 @@ class Calibration:
 
     # --- the calibration file -------------------------------------------------------------------
     def to_toml(self) -> str:
-        """A calibration file for ``--calibration`` (or to paste): tables [model] and [simulation],
-        with every map inline, so that it merges over a scenario without declaring a table twice."""
+        """A calibration file for ``load_scenario(calibration=...)`` / ``--calibration`` (or to paste):
+        tables [model] and [simulation], with every map inline, so that it merges over a scenario
+        without declaring a table twice."""
         lines = [f"# Fitted by reachmix calibrate from {Path(self.source).name}: {self.observations} observations "
                  f"of {self.videos} videos by {self.creators} creators.", "[model]"]
         vm = self.view_models

@@ -4,7 +4,7 @@ One row per *observation* of a video: who posted it (``handle``, ``followers``),
 (``video_id``), when it was posted and seen (``posted_at``, ``observed_at``), and its counts then
 (``views``, ``likes``, ``comments``, ``shares``) and hashtags (``tags``). Files are read by the one
 reader of real exports (``scenarios.table.read_table``: CSV with ``,`` ``;`` or tab, JSON, JSON
-Lines, TikTok Research API field names, ``--map``) and their cells by ``scenarios.cells``
+Lines, TikTok Research API field names, ``ReadOptions.mapping``) and their cells by ``scenarios.cells``
 (``13,9K``, ``1 234``, ``6/10/2025 22:44``, ``21.05.2025``, Unix seconds, ids). Several files are
 concatenated.
 
@@ -16,9 +16,9 @@ Linking observations to videos (why: re-crawls of one video must count as one vi
   second would merge);
 * exact duplicate rows (every parsed value equal) are dropped and counted.
 
-Times without a zone are read in ``--timezone`` (one zone, or one per column); without it they are
-read as UTC and a warning names the column. A row whose required cell cannot be used is skipped
-with a warning naming file, row and column (the first ``MAX_ROW_WARNINGS``, then a count by
+Times without a zone are read in ``ReadOptions.timezones`` (one zone, or one per column); without
+it they are read as UTC and a warning names the column. A row whose required cell cannot be used is
+skipped with a warning naming file, row and column (the first ``MAX_ROW_WARNINGS``, then a count by
 reason); a bad optional cell only blanks that cell. An unusable file (missing, not UTF-8, no header,
 missing required columns, damaged ids, an ambiguous date column) is a ``CalibrationError``.
 """
@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from scenarios import cells
 from scenarios import table as tables
-from scenarios.errors import one_line
+from scenarios.errors import one_line, said
 from scenarios.table import ReadOptions
 
 from .errors import CalibrationError
@@ -261,7 +261,7 @@ def _zone(name: str, option: str) -> ZoneInfo:
 
 
 def _zones(table, options: ReadOptions) -> dict[str, ZoneInfo | None]:
-    """Time zone of each time column: its own --timezone COLUMN=ZONE, else --timezone ZONE, else None."""
+    """Time zone of each time column: its own ``timezones[COLUMN]``, else ``timezones["*"]``, else None."""
     given = {str(k).strip().lower(): v for k, v in (options.timezones or {}).items()}
     by_header = {str(table.headers.get(c, c)).strip().lower(): c for c in TIME_COLUMNS}
     out: dict[str, ZoneInfo | None] = {c: None for c in TIME_COLUMNS}
@@ -271,11 +271,11 @@ def _zones(table, options: ReadOptions) -> dict[str, ZoneInfo | None]:
         column = key if key in TIME_COLUMNS else by_header.get(key)
         if column is None:
             present = ", ".join(table.headers.get(c, c) for c in TIME_COLUMNS if c in table.columns)
-            raise CalibrationError(f"--timezone {key}={zone}: {table.source} has no time column {key}; "
-                                   f"its time columns are {present}")
-        out[column] = _zone(zone, f"--timezone {key}={zone}")
+            raise CalibrationError(f"{tables.timezone_setting(key, zone)}: {table.source} has no time column "
+                                   f"{key}; its time columns are {present}")
+        out[column] = _zone(zone, tables.timezone_setting(key, zone))
     if "*" in given:
-        default = _zone(given["*"], f"--timezone {given['*']}")
+        default = _zone(given["*"], tables.timezone_setting("*", given["*"]))
         out = {c: z or default for c, z in out.items()}
     return out
 
@@ -310,7 +310,7 @@ def _read_one(table, index: int, options: ReadOptions, report: HistoryReport, sh
     if missing:
         raise CalibrationError(f"{source}: row 1 (header) lacks column(s) {', '.join(missing)}; "
                                f"the history needs {', '.join(REQUIRED)} (and optionally {', '.join(OPTIONAL)}, "
-                               "video_id, tags); name other headers with --map TARGET=SOURCE")
+                               f"video_id, tags); name other headers with {tables.map_setting('TARGET', 'SOURCE')}")
     absent = [c for c in OPTIONAL if c not in table.columns]
     if absent:
         report.warnings.append(f"{source}: no {', '.join(absent)} column(s); those interaction rates are not fitted")
@@ -387,8 +387,8 @@ def _read_one(table, index: int, options: ReadOptions, report: HistoryReport, sh
         problems_of(name, problems, True)
         if naive and zones[name] is None:
             report.warnings.append(f"{source}, column {header(name)}: times without a time zone were read as UTC; "
-                                   f"if they are local times, pass --timezone ZONE (every column) or "
-                                   f"--timezone {name}=ZONE (this column)")
+                                   f"if they are local times, pass {tables.timezone_setting('*', 'ZONE')} (every column) "
+                                   f"or {tables.timezone_setting(name, 'ZONE')} (this column)")
         times[name] = np.array(seconds, dtype=float)
     blank_observed = np.flatnonzero(np.isnan(times["observed_at"]) & ~bad)
     skip(blank_observed, "observed_at", "is blank", "blank observed_at")
@@ -502,7 +502,8 @@ def _link(rows: dict, sources: tuple[str, ...], report: HistoryReport, shown: li
         report.warnings.append(
             f"{off.size:,} row(s) have a posted_at more than a day away from the creation time in their TikTok "
             f"video id (first: {where(r)}: posted_at {iso_utc(posted[r:r + 1])[0]}, id time "
-            f"{iso_utc(id_time[r:r + 1])[0]}); check posted_at's time zone (--timezone) and the id column")
+            f"{iso_utc(id_time[r:r + 1])[0]}); check posted_at's time zone "
+            f"({said('--timezone', 'ReadOptions(timezones=...)')}) and the id column")
 
     # Videos with ids: one posted_at per video (the earliest given; differences are reported).
     video = np.full(n, -1, dtype=np.int64)
@@ -557,7 +558,7 @@ def _link(rows: dict, sources: tuple[str, ...], report: HistoryReport, shown: li
         report.warnings.append(
             f"{', '.join(sources)}: {loose.size:,} observation(s) have no video_id; they were linked to videos by "
             "handle + posted_at, so two videos one creator posted in the same second would merge "
-            "(map the id column with --map video_id=COLUMN if the export has one)")
+            f"(map the id column with {tables.map_setting('video_id', 'COLUMN')} if the export has one)")
 
     skip(np.flatnonzero((rows["observed_at"] <= posted) & ~bad), "observed_at",
          "is not after posted_at; check the two dates", "observed_at not after posted_at")

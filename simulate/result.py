@@ -27,20 +27,31 @@ KPI_WINDOW_DAYS = {"campaign": None, "weekly": 7, "monthly": 30}
 BATCH_ELEMENTS = 4_000_000
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SimulationResult:
+    """The statistics of ``runs`` Monte Carlo runs over ``days`` days: daily bands (``series``),
+    campaign ``totals``, KPI probabilities, weekly/monthly roll-ups; ``to_dict()`` is the JSON."""
+
     scenario: str
     runs: int
     days: int
     seed: int
-    series: dict[str, dict[str, list]]
-    totals: dict[str, dict[str, float | None]]
-    kpi_targets: list[dict[str, Any]]
-    rollups: dict[str, list[dict[str, Any]]]
-    assumptions: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
+    series: dict[str, dict[str, list]] = field(repr=False)
+    totals: dict[str, dict[str, float | None]] = field(repr=False)
+    kpi_targets: list[dict[str, Any]] = field(repr=False)
+    rollups: dict[str, list[dict[str, Any]]] = field(repr=False)
+    assumptions: dict[str, Any] = field(repr=False)
+    notes: list[str] = field(default_factory=list, repr=False)
     #: Final (last-day) value of every reported metric in every run, float32, for histograms.
     finals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        """One short line (the daily series of a long simulation would be tens of thousands of characters)."""
+        name = self.scenario if len(self.scenario) <= 60 else self.scenario[:57] + "..."
+        kpis, notes = len(self.kpi_targets), len(self.notes)
+        return (f"SimulationResult({name!r}: {self.runs:,} runs x {self.days} days, seed {self.seed}; "
+                f"{len(self.totals)} metrics: {', '.join(self.totals)}; {kpis} KPI target{'' if kpis == 1 else 's'}"
+                f"{f'; {notes} note' + ('' if notes == 1 else 's') if notes else ''})")
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's ``simulate`` JSON (section 6) plus roll-ups, assumptions and notes."""

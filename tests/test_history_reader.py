@@ -87,8 +87,9 @@ def test_naive_times_warn_that_they_were_read_as_utc_naming_the_column():
             "@a,1000,2025-03-01 15:00,2025-03-02T12:00:00+00:00,100\n")
     frame, report = frame_of(text)
     assert frame.posted_at.tolist() == [utc(2025, 3, 1, 15)]
-    assert any("column posted_at: times without a time zone were read as UTC" in w and "--timezone posted_at=ZONE" in w
-               for w in report.warnings)
+    assert any("column posted_at: times without a time zone were read as UTC; if they are local times, pass "
+               'ReadOptions(timezones={"*": "ZONE"}) (every column) or ReadOptions(timezones={"posted_at": "ZONE"}) '
+               "(this column)" in w for w in report.warnings)
     assert not any("column observed_at: times without" in w for w in report.warnings)
 
 
@@ -114,11 +115,11 @@ def test_timezone_for_every_column_or_one(zones, posted_hour_utc, observed_hour_
 
 def test_unknown_timezone_and_unknown_column_are_errors():
     text = "handle,followers,posted_at,observed_at,views\n@a,1000,2025-03-01 15:00,2025-03-03 12:00,100\n"
-    with pytest.raises(CalibrationError, match=r"^--timezone Mars/Olympus: Mars/Olympus is not a time zone; use an "
-                                               r"IANA name such as Europe/Istanbul"):
+    with pytest.raises(CalibrationError, match=r'^ReadOptions\(timezones={"\*": "Mars/Olympus"}\): Mars/Olympus is '
+                                               r"not a time zone; use an IANA name such as Europe/Istanbul"):
         frame_of(text, ReadOptions(timezones={"*": "Mars/Olympus"}))
-    with pytest.raises(CalibrationError, match=r"--timezone crawl=UTC: h.csv has no time column crawl; its time "
-                                               r"columns are posted_at, observed_at"):
+    with pytest.raises(CalibrationError, match=r'^ReadOptions\(timezones={"crawl": "UTC"}\): h.csv has no time '
+                                               r"column crawl; its time columns are posted_at, observed_at"):
         frame_of(text, ReadOptions(timezones={"crawl": "UTC"}))
 
 
@@ -131,7 +132,7 @@ def test_day_month_order():
                                                 utc(2025, 5, 21, 10)]
     ambiguous = ("handle,followers,posted_at,observed_at,views\n"
                  "@a,1000,03/04/2025,2025-05-22T10:00:00Z,100\n@a,1000,05/04/2025,2025-05-22T10:00:00Z,100\n")
-    with pytest.raises(CalibrationError, match=r"^h.csv, column posted_at: .*--date-order"):
+    with pytest.raises(CalibrationError, match=r'^h.csv, column posted_at: .*ReadOptions\(date_order="dmy"\)'):
         frame_of(ambiguous)
     dmy, _ = frame_of(ambiguous, ReadOptions(date_order="dmy"))
     mdy, _ = frame_of(ambiguous, ReadOptions(date_order="mdy"))
@@ -199,7 +200,8 @@ def test_foreign_headers_with_map_and_local_post_times():
 
 
 def test_foreign_headers_without_map_are_an_error_that_says_so():
-    with pytest.raises(CalibrationError, match=r"lacks column\(s\) handle, followers.*--map TARGET=SOURCE"):
+    with pytest.raises(CalibrationError, match=r'lacks column\(s\) handle, followers.*'
+                                               r'ReadOptions\(mapping={"TARGET": "SOURCE"}\)$'):
         load_history([DATA / "scraper_mdy.csv"])
 
 

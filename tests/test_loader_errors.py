@@ -57,7 +57,8 @@ def test_pool_file_not_utf8(write_scenario, tmp_path):
     offset = len(HEADER + "\n@a,10,5\n@")
     # Issue 9: the message names the row and suggests the encodings real exports use.
     raises_exactly(path, PoolError, f"{tmp_path / 'creators.csv'}, row 3: byte {offset} is not UTF-8; save the file "
-                   "as UTF-8, or read it with --encoding cp1254 (Turkish Windows) or --encoding latin-1")
+                   'as UTF-8, or read it with ReadOptions(encoding="cp1254") (Turkish Windows) or '
+                   'ReadOptions(encoding="latin-1")')
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")

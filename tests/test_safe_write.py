@@ -129,8 +129,8 @@ def test_check_output_compares_paths_and_inodes(tmp_path):
     for alias in (source, tmp_path / "sub" / ".." / "creators.csv", hard, soft):
         with pytest.raises(OutputError) as info:
             check_output(alias, inputs=[tmp_path / "scenario.toml", source], force=True)
-        assert str(info.value) == (f"--output {alias} is the input file {source}; writing there would destroy it; "
-                                   "give --output another file name")
+        assert str(info.value) == (f'output="{alias}" is the input file {source}; writing there would destroy it; '
+                                   "give output another file name")
     check_output(tmp_path / "new.csv", inputs=[source])  # a file that does not exist yet is always fine
     check_output(None, inputs=[source])
 
@@ -142,8 +142,8 @@ def test_check_output_refuses_foreign_files_unless_forced(tmp_path):
     check_output(mine)
     with pytest.raises(OutputError) as info:
         check_output(theirs, option="--plot")
-    assert str(info.value) == (f"--plot {theirs} already exists and reachmix did not write it (or it was edited "
-                               "since); add --force to replace it, or choose another file name")
+    assert str(info.value) == (f'plot="{theirs}" already exists and reachmix did not write it (or it was edited '
+                               "since); add force=True to replace it, or choose another file name")
     check_output(theirs, force=True)
     with pytest.raises(OutputError, match="is a directory; give a file name"):
         check_output(tmp_path, force=True)
@@ -158,8 +158,8 @@ def test_check_out_dir(tmp_path):
     (folder / "scenario.toml").write_text(BASE_TOML, encoding="utf-8")
     with pytest.raises(OutputError) as info:
         check_out_dir(folder, ["scenario.toml", "creators.csv"])
-    assert str(info.value) == (f"--out {folder} already holds scenario.toml, which reachmix did not write (or which "
-                               "was edited since); choose another --out folder, or add --force to replace it")
+    assert str(info.value) == (f'out="{folder}" already holds scenario.toml, which reachmix did not write (or which '
+                               "was edited since); choose another out folder, or add force=True to replace it")
     check_out_dir(folder, ["scenario.toml", "creators.csv"], force=True)
 
 

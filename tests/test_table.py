@@ -69,8 +69,8 @@ def test_semicolon_pool_with_decimal_commas_simply_loads():
 
 def test_forced_delimiter_that_does_not_match_says_what_the_file_looks_like():
     fails("handle;followers;price\n@a;1;2\n",
-          'f.csv, row 1: required column "handle" is missing; the file looks ;-separated, but --delimiter \',\' '
-          "was given; the header needs handle,followers,price", delimiter=",")
+          'f.csv, row 1: required column "handle" is missing; the file looks ;-separated, but '
+          'ReadOptions(delimiter=",") was given; the header needs handle,followers,price', delimiter=",")
 
 
 def test_bom_and_crlf():
@@ -82,8 +82,8 @@ def test_bom_and_crlf():
 def test_cp1254_needs_encoding_and_reads_with_it():
     data = "handle,followers,price,loc_İstanbul\n@ayşe,10,5,0.5\n@çağrı,20,6,0.4\n".encode("cp1254")
     offset = data.index(b"\xdd")  # İ in cp1254, in the header
-    fails(data, f"f.csv, row 1: byte {offset} is not UTF-8; save the file as UTF-8, or read it with --encoding "
-                "cp1254 (Turkish Windows) or --encoding latin-1")
+    fails(data, f"f.csv, row 1: byte {offset} is not UTF-8; save the file as UTF-8, or read it with "
+                'ReadOptions(encoding="cp1254") (Turkish Windows) or ReadOptions(encoding="latin-1")')
     t = table(data, encoding="cp1254")
     assert cols(t)["handle"] == ["@ayşe", "@çağrı"]
     assert t.headers["loc_istanbul"] == "loc_İstanbul"
@@ -134,8 +134,8 @@ def test_research_api_names_load_without_map(write_scenario):
     # view_count of a single video is not avg_views: it is named in a warning, not used.
     assert scenario.pool.warnings == (
         f'{scenario.pool.source}: column "view_count" is not used; it looks like avg_views (the expected views of ONE '
-        "post; not a total over all videos, which would overstate reach): to read it as avg_views, pass --map "
-        "avg_views=view_count",)
+        "post; not a total over all videos, which would overstate reach): to read it as avg_views, pass "
+        'ReadOptions(mapping={"avg_views": "view_count"})',)
 
 
 def test_platform_export_names_are_aliases():
@@ -156,26 +156,27 @@ def test_look_alike_columns_get_a_warning_with_the_map():
     t = table("handle,followers,price,vid_nview\n@a,10,5,7\n")
     assert t.warnings == ('f.csv: column "vid_nview" is not used; it looks like avg_views (the expected views of ONE '
                           "post; not a total over all videos, which would overstate reach): to read it as avg_views, "
-                          "pass --map avg_views=vid_nview",)
+                          'pass ReadOptions(mapping={"avg_views": "vid_nview"})',)
     # An alias of a missing required column is suggested in the error itself.
     fails("user_name,followers,price\n@a,1,2\n",
-          'f.csv, row 1: required column "handle" is missing; to read column user_name as handle, pass --map '
-          "handle=user_name; the header needs handle,followers,price")
+          'f.csv, row 1: required column "handle" is missing; to read column user_name as handle, pass '
+          'ReadOptions(mapping={"handle": "user_name"}); the header needs handle,followers,price')
 
 
 def test_map_errors():
     fails("user_name,followers,price\n@a,1,2\n",
-          'f.csv, row 1: no column "user_nam" to read as handle (--map handle=user_nam) (did you mean "user_name"?); '
-          "the columns are user_name, followers, price", mapping={"handle": "user_nam"})
+          'f.csv, row 1: no column "user_nam" to read as handle (ReadOptions(mapping={"handle": "user_nam"})) '
+          '(did you mean "user_name"?); the columns are user_name, followers, price', mapping={"handle": "user_nam"})
     fails("handle,followers,price\n@a,1,2\n",
-          'f.csv: --map handel=handle: "handel" is not a column reachmix reads here (did you mean "handle"?); '
-          "use one of handle, followers, price, avg_views, tags, engagement_rate", mapping={"handel": "handle"})
+          'f.csv: ReadOptions(mapping={"handel": "handle"}): "handel" is not a column reachmix reads here (did you '
+          'mean "handle"?); use one of handle, followers, price, avg_views, tags, engagement_rate',
+          mapping={"handel": "handle"})
 
 
 def test_two_columns_for_one_target_is_an_error_naming_both():
     fails("Creator,Username,followers,price\nAyşe,@a,1,2\n",
           'f.csv, row 1: columns "Creator" and "Username" would both be read as handle; keep one, or choose with '
-          "--map handle=Creator")
+          'ReadOptions(mapping={"handle": "Creator"})')
     # ... and an explicit mapping settles it.
     assert cols(table("Creator,Username,followers,price\nAyşe,@a,1,2\n", mapping={"handle": "Username"}))["handle"] \
         == ["@a"]

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 
 from scenarios import Tiers
-from scenarios.errors import ReachmixError
+from scenarios.errors import ReachmixError, option
 from simulate.curve import share_by_age
 from simulate.history import HistoryFrame, load_history
 
@@ -169,14 +169,14 @@ def small_sample_warnings(result: Mapping[str, Any]) -> list[str]:
         if videos < MIN_SCORED_VIDEOS or creators < MIN_SCORED_CREATORS:
             out.append(f"backtest: the {method} forecast was scored on {videos:,} test video(s) of {creators:,} "
                        f"creator(s) (fewer than {MIN_SCORED_VIDEOS} videos or {MIN_SCORED_CREATORS} creators): its "
-                       "coverage is too noisy to judge; give more creators or a smaller --train-share")
+                       f"coverage is too noisy to judge; give more creators or a smaller {option('train-share')}")
     return out
 
 
 def split_creators(creators: int, train_share: float, seed: int) -> np.ndarray:
     """Boolean mask of train creators: a seeded permutation, ``round(share x C)`` of them (>= 1 each side)."""
     if not 0.0 < train_share < 1.0:
-        raise BacktestError(f"--train-share {train_share}: give a fraction between 0 and 1, e.g. 0.7")
+        raise BacktestError(f"{option('train-share', train_share)}: give a fraction between 0 and 1, e.g. 0.7")
     if creators < 2:
         raise BacktestError(f"the history has {creators} creator(s); a backtest needs at least 2 (one to fit, "
                             "one to test)")

@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from scenarios import Tiers, files
-from scenarios.errors import ReachmixError
+from scenarios.errors import ReachmixError, option
 from scenarios.table import ReadOptions
 from simulate import assumptions
 from simulate.curve import share_by_age
@@ -438,7 +438,7 @@ def ingest(paths: Sequence[str | Path], out: str | Path, *, options: ReadOptions
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise IngestError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+        raise IngestError(f"{option('out', out)}: cannot create the folder ({exc.strerror})") from None
     _write(out / "history.csv", history_csv(frame), "the history")
     _write(out / "creators.csv", pool_csv(creators, price).encode("utf-8"), "the creator pool")
     _write(out / "calibration.toml", calibration.to_toml().encode("utf-8"), "the calibration")
@@ -512,8 +512,8 @@ def check_inputs(out: Path, inputs: Sequence[str | Path | None]) -> None:
             try:
                 files.check_output(out / name, inputs=(source,), force=True, option="--out")
             except files.OutputError:
-                raise IngestError(f"--out {out}: its {name} ({out / name}) is the input file {source}; ingest "
-                                  "would overwrite it; give --out another folder") from None
+                raise IngestError(f"{option('out', out)}: its {name} ({out / name}) is the input file {source}; "
+                                  f"ingest would overwrite it; give {option('out')} another folder") from None
 
 
 def _write(path: Path, data: bytes, what: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scenarios.errors import ScenarioError
+from scenarios.errors import ScenarioError, py_literal, said
 from scenarios.limits import check_memory
 from scenarios.numbers import parse_number
 
@@ -29,28 +29,29 @@ BYTES_PER_POINT = 8 * 1024
 
 def parse_set(spec: str) -> tuple[str, list[Any]]:
     """``KEY=V1,V2,...`` or ``KEY=START:STOP:STEP`` (STOP included when on the grid)."""
+    given = said(f'--set "{spec}"', f"values={py_literal(spec)}")  # the command line's flag, reachmix.sweep's argument
     if "=" not in spec:
-        raise ScenarioError(f'--set "{spec}": write KEY=V1,V2,... or KEY=START:STOP:STEP')
+        raise ScenarioError(f"{given}: write KEY=V1,V2,... or KEY=START:STOP:STEP")
     key, _, values = spec.partition("=")
     key = key.strip()
     if not key or not all(key.split(".")):
-        raise ScenarioError(f'--set "{spec}": "{key}" is not a dotted key such as budget.total')
+        raise ScenarioError(f'{given}: "{key}" is not a dotted key such as budget.total')
     values = values.strip()
     if not values:
-        raise ScenarioError(f'--set "{spec}": no values after "="')
+        raise ScenarioError(f'{given}: no values after "="')
     if ":" in values and "," not in values:
         parts = values.split(":")
         if len(parts) != 3:
-            raise ScenarioError(f'--set "{spec}": a range is START:STOP:STEP')
+            raise ScenarioError(f"{given}: a range is START:STOP:STEP")
         try:
             start, stop, step = (parse_number(p) for p in parts)
         except ValueError as exc:
-            raise ScenarioError(f'--set "{spec}": {exc}') from None
+            raise ScenarioError(f"{given}: {exc}") from None
         if step <= 0 or stop < start:
-            raise ScenarioError(f'--set "{spec}": need STEP > 0 and STOP >= START')
+            raise ScenarioError(f"{given}: need STEP > 0 and STOP >= START")
         count = int(math.floor((stop - start) / step + 1e-9)) + 1
         if count > MAX_POINTS:
-            raise ScenarioError(f'--set "{spec}": {count:,} points is too many (at most {MAX_POINTS:,})')
+            raise ScenarioError(f"{given}: {count:,} points is too many (at most {MAX_POINTS:,})")
         return key, [_tidy(start + k * step) for k in range(count)]
     return key, [_value(v.strip()) for v in values.split(",") if v.strip()]
 
