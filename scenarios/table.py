@@ -267,7 +267,7 @@ def parse_table(data: bytes | str, source: str, *, required: Sequence[str], know
         forced = None
     else:
         headers, columns, lines, forced = csv_columns(data, source, options.delimiter, error, bad_rows, skipped)
-    names, shown, warnings = _resolve(headers, source, required, known, aliases, options.mapping, error,
+    names, shown, warnings = resolve_headers(headers, source, required, known, aliases, options.mapping, error,
                                       prefixes, ignored, forced)
     cols = {name: columns[j] for name, j in names.items()}
     if not len(lines):
@@ -317,8 +317,9 @@ def _loose(name: str) -> str:
     return re.sub(r"[\s._\-/()\[\]#:]+", "_", fold_name(name)).strip("_")
 
 
-def _resolve(headers, source, required, known, aliases, mapping, error, prefixes, ignored, forced):
-    """canonical -> column index, canonical -> header as written, warnings."""
+def resolve_headers(headers, source, required, known, aliases, mapping, error, prefixes, ignored, forced):
+    """canonical -> column index, canonical -> header as written, warnings: the header matching
+    (case, aliases, ``mapping``, "looks like" hints) every table reader shares (CSV and Parquet)."""
     keys = [fold_name(h.strip()) for h in headers]
     seen: dict[str, int] = {}
     for j, key in enumerate(keys):

@@ -38,7 +38,7 @@ from .cells import fold_name
 from .errors import ReachmixError
 from .files import open_input
 from .limits import READ_OVERHEAD, format_bytes, memory_limit
-from .table import ALIASES, RESEARCH_API_IGNORED, ReadOptions, Table, _resolve
+from .table import ALIASES, RESEARCH_API_IGNORED, ReadOptions, Table, resolve_headers
 
 #: Every Parquet file starts and ends with these four bytes.
 MAGIC = b"PAR1"
@@ -128,7 +128,7 @@ def _table(source, name: str, *, required, known, aliases, options: ReadOptions,
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise error(f"{broken} ({_short(exc)}); export it again, or check that it was copied whole") from None
     headers = [str(h) for h in schema.names]
-    names, shown, warnings = _resolve(headers, name, required, known, aliases, options.mapping, error,
+    names, shown, warnings = resolve_headers(headers, name, required, known, aliases, options.mapping, error,
                                       prefixes, ignored, None)
     wanted = {c: j for c, j in names.items()
               if c in known or any(c.startswith(p) and len(c) > len(p) for p in prefixes)}
