@@ -1,203 +1,75 @@
-"""The outer-approximation MILP as arrays passed straight to HiGHS (highspy).
+"""The HiGHS adapter (highspy) of the outer-approximation MILP described in ``milp_model``.
 
-Variables, for the creators ``rows`` of a (reduced) problem, all in one column vector:
-
-* ``y[i,k]`` binary, k = 1..cap_i: creator i gets at least k posts (``y[i,k] <= y[i,k-1]``); the
-  k-th post is worth ``rho**(k-1)``, so the exposure weight is ``w_i = sum_k rho**(k-1) y[i,k]``
-  exactly, and cost is ``price_i sum_k y[i,k] + fee_i y[i,1]``;
-* ``w_i`` continuous (only with a reach objective): one column per creator so that the dense
-  creator x cell block is written once, not once per post level;
-* ``x_s >= 0`` cell load ``I_s / N_s`` (``x_s <= sum_i load_is w_i``), and ``r_s`` in [0, 1], the
-  reached share of cell s, bounded above by tangents of ``1 - exp(-x)``:
-  ``r_s <= 1 - exp(-t) (1 + t) + exp(-t) x_s``. Cuts touch only ``(r_s, x_s)``, 2 non-zeros each.
-
-HiGHS minimises ``-objective / scale``; the scale keeps the objective near 1.
+The description's arrays go to HiGHS as one column-wise matrix (``passModel``), tangents as new
+rows (``addRows``). What only this adapter adds: the LP relaxation with its duals (primal simplex),
+warm starts through ``setSolution``, callbacks that score every improving plan and interrupt the
+search once the caller's stopping rule holds, and the solver options below.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
-from .problem import Problem, row_members
+from .milp_model import INF, MilpModel, Rows
+from .problem import Problem
 
-INF = highspy.kHighsInf
-
-
-@dataclass
-class Layout:
-    rows: np.ndarray  # creator indices in the problem
-    caps: np.ndarray
-    y0: np.ndarray  # first y column of each creator
-    n_y: int
-    w0: int  # first w column (-1 without reach)
-    x0: int
-    r0: int
-    n_col: int
-    cell_row0: int
-    coupling_row0: int
-    n_row: int
+__all__ = ["INF", "HighsModel", "highs_lp", "new_highs"]  # INF: kpi.py and risk.py import it here
 
 
-def tangent(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(slope, intercept) of the tangent of 1 - exp(-x) at t."""
-    e = np.exp(-t)
-    return e, 1.0 - e * (1.0 + t)
+def highs_lp(cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: Rows,
+             integrality: np.ndarray | None) -> highspy.HighsLp:
+    """The minimisation ``cost . x`` over ``rows`` as a HiGHS model (integrality: bool per column,
+    None for a pure LP)."""
+    n_col = cost.size
+    a = rows.matrix(n_col, "csc")
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_col, rows.n
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_, lp.row_upper_ = rows.bounds()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data
+    lp.sense_ = highspy.ObjSense.kMinimize
+    if integrality is not None:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
+                           for v in integrality]
+    return lp
 
 
 class HighsModel:
+    """``MilpModel(problem, rows, scale, must)`` in a ``highspy.Highs`` instance (``self.h``)."""
+
     def __init__(self, problem: Problem, rows: np.ndarray, scale: float, must: np.ndarray | None = None,
                  integer: bool = True, threads: int | None = None):
-        self.p, self.scale = problem, float(scale)
-        rows = np.asarray(rows, dtype=np.int64)
-        caps = problem.cap[rows]
-        keep = caps > 0
-        rows, caps = rows[keep], caps[keep]
-        must = problem.must[rows] if must is None else must[rows]
-        m = len(rows)
-        reach = bool(problem.w_reach) and len(problem.cells) > 0
-        n_cells = len(problem.cells) if reach else 0
-        y0 = np.concatenate([[0], np.cumsum(caps)[:-1]]).astype(np.int64) if m else np.zeros(0, np.int64)
-        n_y = int(caps.sum())
-        w0 = n_y if reach else -1
-        x0 = n_y + (m if reach else 0)
-        r0 = x0 + n_cells
-        n_col = r0 + n_cells
-        # Column data.
-        owner = np.repeat(np.arange(m), caps)  # local creator of each y column
-        level = np.arange(n_y) - y0[owner] + 1  # k of each y column
-        cost = np.zeros(n_col)
-        who = rows[owner]
-        cost[:n_y] = -(problem.w_impr * problem.rho ** (level - 1.0) * problem.impressions[who]
-                       + problem.w_eng * problem.engagements[who]) / scale
-        if reach:
-            cost[r0:] = -problem.w_reach * problem.population / scale
-        lower = np.zeros(n_col)
-        upper = np.full(n_col, INF)
-        upper[:n_y] = 1.0
-        lower[y0[must]] = 1.0
-        if reach:
-            upper[r0:] = 1.0
-        # Rows as COO triplets.
-        ri, ci, vals = [], [], []
-        rlo, rhi = [], []
-        row = 0
-        if reach:
-            # link: w_i - sum_k rho^(k-1) y_ik = 0
-            ri += [np.arange(m), owner]
-            ci += [w0 + np.arange(m), np.arange(n_y)]
-            vals += [np.ones(m), -(problem.rho ** (level - 1.0))]
-            rlo += [np.zeros(m)]
-            rhi += [np.zeros(m)]
-            row += m
-        # order: y_ik - y_i,k-1 <= 0 for k >= 2
-        later = np.flatnonzero(level >= 2)
-        if len(later):
-            k = len(later)
-            ri += [row + np.arange(k), row + np.arange(k)]
-            ci += [later, later - 1]
-            vals += [np.ones(k), -np.ones(k)]
-            rlo += [np.full(k, -INF)]
-            rhi += [np.zeros(k)]
-            row += k
-        cell_row0 = row
-        if reach:
-            # cell: x_s - sum_i load_is w_i <= 0 (dense block, written once per creator)
-            block = sp.coo_matrix(-problem.load[rows])
-            ri += [row + np.arange(n_cells), row + block.col]
-            ci += [x0 + np.arange(n_cells), w0 + block.row]
-            vals += [np.ones(n_cells), block.data]
-            rlo += [np.full(n_cells, -INF)]
-            rhi += [np.zeros(n_cells)]
-            row += n_cells
-        coupling_row0 = row
-        price, fee = problem.price[rows[owner]], problem.fee[rows[owner]]
-        first = level == 1
-        for r in problem.rows:
-            members = row_members(problem, r)[rows[owner]]
-            if r.kind == "cost":
-                coef = r.sign * (price + np.where(first, fee, 0.0))
-            else:
-                coef = r.sign * first.astype(float)
-            nz = np.flatnonzero(members & (coef != 0))
-            ri.append(np.full(len(nz), row))
-            ci.append(nz)
-            vals.append(coef[nz])
-            rlo.append(np.array([-INF]))
-            rhi.append(np.array([r.rhs]))
-            row += 1
-        self.layout = Layout(rows, caps, y0, n_y, w0, x0, r0, n_col, cell_row0, coupling_row0, row)
-        a = sp.csc_matrix((np.concatenate(vals) if vals else np.zeros(0),
-                           (np.concatenate(ri).astype(np.int64) if ri else np.zeros(0, np.int64),
-                            np.concatenate(ci).astype(np.int64) if ci else np.zeros(0, np.int64))),
-                          shape=(row, n_col))
-        a.sum_duplicates()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n_col, row
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-        lp.row_lower_ = np.concatenate(rlo) if rlo else np.zeros(0)
-        lp.row_upper_ = np.concatenate(rhi) if rhi else np.zeros(0)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data
-        lp.sense_ = highspy.ObjSense.kMinimize
-        self.integrality = np.zeros(n_col, dtype=np.int64)
-        self.integrality[:n_y] = 1
-        if integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
-                               for v in self.integrality]
+        self.model = m = MilpModel(problem, rows, scale, must)
+        self.p, self.scale, self.layout, self.reach = problem, m.scale, m.layout, m.reach
+        self.integrality = m.integrality.astype(np.int64)
+        lp = highs_lp(m.cost, m.lower, m.upper, m.rows, m.integrality if integer else None)
         self.h = new_highs()
         if threads:
             self.h.setOptionValue("threads", int(threads))
         self.h.passModel(lp)
-        self.n_cuts = 0
-        self.reach = reach
+
+    @property
+    def n_cuts(self) -> int:
+        return self.model.n_cuts
 
     # --- cuts --------------------------------------------------------------------------------
     def add_tangents(self, cells: np.ndarray, points: np.ndarray) -> None:
-        if not self.reach or len(cells) == 0:
-            return
-        lay = self.layout
-        slope, intercept = tangent(np.asarray(points, dtype=float))
-        k = len(cells)
-        starts = np.arange(0, 2 * k, 2, dtype=np.int32)
-        index = np.empty(2 * k, dtype=np.int32)
-        index[0::2] = lay.r0 + cells
-        index[1::2] = lay.x0 + cells
-        value = np.empty(2 * k)
-        value[0::2] = 1.0
-        value[1::2] = -slope
-        self.h.addRows(k, np.full(k, -INF), intercept, 2 * k, starts, index, value)
-        self.n_cuts += k
+        b = self.model.add_tangents(cells, points)
+        if b is not None:
+            self.h.addRows(len(b.lower), b.lower, b.upper, len(b.value), b.start.astype(np.int32),
+                           b.index.astype(np.int32), b.value)
 
     # --- solutions ---------------------------------------------------------------------------
     def posts_of(self, col_value: np.ndarray) -> np.ndarray:
-        lay = self.layout
-        posts = np.zeros(self.p.n, dtype=np.int64)
-        y = np.rint(np.asarray(col_value[: lay.n_y]))
-        owner = np.repeat(np.arange(len(lay.rows)), lay.caps)
-        np.add.at(posts, lay.rows[owner], y.astype(np.int64))
-        return posts
+        return self.model.posts_of(col_value)
 
     def columns_of(self, posts: np.ndarray) -> np.ndarray:
         """A full column vector for a plan (for warm starts)."""
-        lay, p = self.layout, self.p
-        col = np.zeros(lay.n_col)
-        n = posts[lay.rows]
-        owner = np.repeat(np.arange(len(lay.rows)), lay.caps)
-        level = np.arange(lay.n_y) - lay.y0[owner] + 1
-        col[: lay.n_y] = (level <= n[owner]).astype(float)
-        if self.reach:
-            w = p.weight(n)
-            col[lay.w0: lay.w0 + len(lay.rows)] = w
-            x = w @ p.load[lay.rows]
-            col[lay.x0: lay.r0] = x
-            col[lay.r0:] = -np.expm1(-x)  # true reach share: below every tangent
-        return col
+        return self.model.columns_of(posts)
 
     def solve_lp(self, time_limit: float | None = None):
         """Solve the LP relaxation; return (objective in original units, pi, mu)."""

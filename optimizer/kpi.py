@@ -4,7 +4,7 @@ each dated KPI target, maximised in priority order.
 The inputs are arrays that the orchestration layer computes from the simulator's model
 (``whatif/kpi_plan.py``): for M seeded draws of every candidate post's luck (failure, log-normal
 views, shares), what the post adds to each KPI's metric by the KPI's deadline. The MILP, for the
-candidate creators ``rows`` with levels k = 1..cap (the same ``y`` columns as ``highs_model``):
+candidate creators ``rows`` with levels k = 1..cap (the same ``y`` columns as the reach MILP, ``milp_model``):
 
 * ``y[i,k]`` binary with ``y[i,k] <= y[i,k-1]``; the coupling rules (budget, tier budget shares and
   counts) and ``must_include`` exactly as in the reach MILP;

@@ -1,6 +1,10 @@
-"""The same outer-approximation MILP as ``highs_model``, built with PuLP and solved by CBC.
+"""The CBC adapter (PuLP) of the outer-approximation MILP described in ``milp_model``.
 
-Used with ``solver="cbc"`` (slower than highspy on large pools: PuLP builds Python expressions).
+Used with ``solver="cbc"`` (``--solver cbc`` on the command line, contract section 5): slower than
+highspy on large pools, since PuLP builds one Python expression per row. The adapter is generic:
+one PuLP variable per column (name, bounds and integrality from the description) and one
+constraint per row of its CSR matrix, tangents as further rows; it adds only a CBC warm start
+(``mipstart``) and the bound below.
 CBC through PuLP does not report its best bound, so the bound used is the one its stopping rule
 implies: with relative gap ``g``, an optimal stop means no plan of the model is worth more than
 ``value / (1 - g)``; a time-limited stop proves nothing here (the Lagrangian bound remains).
@@ -13,80 +17,68 @@ import warnings
 import numpy as np
 import pulp
 
-from .highs_model import tangent
-from .problem import Problem, row_members
+from .milp_model import INF, MilpModel
+from .problem import Problem
 
 
 class PulpModel:
+    """``MilpModel(problem, rows, scale, must)`` as a PuLP problem (``self.prob``, maximising
+    ``-cost``); ``self.columns[j]`` is the variable of column j."""
+
     def __init__(self, problem: Problem, rows: np.ndarray, scale: float, must: np.ndarray | None = None):
-        self.p, self.scale = problem, float(scale)
-        rows = np.asarray(rows, dtype=np.int64)
-        rows = rows[problem.cap[rows] > 0]
-        self.rows = rows
-        must = problem.must if must is None else must
-        self.reach = bool(problem.w_reach) and len(problem.cells) > 0
-        prob = pulp.LpProblem("reachmix", pulp.LpMaximize)
-        self.y: list[list[pulp.LpVariable]] = []
-        objective = []
-        for j, i in enumerate(rows):
-            levels = []
-            for k in range(1, int(problem.cap[i]) + 1):
-                v = prob.add_variable(f"y_{i}_{k}", cat="Binary")
-                levels.append(v)
-                value = problem.w_impr * problem.rho ** (k - 1) * problem.impressions[i] + problem.w_eng * problem.engagements[i]
-                if value:
-                    objective.append((v, value / scale))
-                if k >= 2:
-                    prob += v <= levels[-2]
-            if must[i]:
-                prob += levels[0] >= 1
-            self.y.append(levels)
-        self.x, self.r = [], []
-        if self.reach:
-            w = []
-            for j, i in enumerate(rows):
-                wj = prob.add_variable(f"w_{i}", lowBound=0)
-                prob += wj == pulp.lpSum(problem.rho ** k * v for k, v in enumerate(self.y[j]))
-                w.append(wj)
-            for s in range(len(problem.cells)):
-                xs = prob.add_variable(f"x_{s}", lowBound=0)
-                rs = prob.add_variable(f"r_{s}", lowBound=0, upBound=1)
-                loads = problem.load[rows, s]
-                nz = np.flatnonzero(loads)
-                prob += xs <= pulp.LpAffineExpression([(w[j], float(loads[j])) for j in nz])
-                objective.append((rs, problem.w_reach * problem.population[s] / scale))
-                self.x.append(xs)
-                self.r.append(rs)
-        prob += pulp.LpAffineExpression(objective)
-        for r in problem.rows:
-            members = row_members(problem, r)
-            terms = []
-            for j, i in enumerate(rows):
-                if not members[i]:
-                    continue
-                for k, v in enumerate(self.y[j]):
-                    coef = (problem.price[i] + (problem.fee[i] if k == 0 else 0.0)) if r.kind == "cost" else float(k == 0)
-                    if coef:
-                        terms.append((v, r.sign * coef))
-            if terms:
-                prob += pulp.LpAffineExpression(terms) <= r.rhs, r.label.replace(" ", "_")
-        self.prob = prob
-        self.n_cuts = 0
+        self.model = m = MilpModel(problem, rows, scale, must)
+        self.p, self.scale, self.layout, self.reach = problem, m.scale, m.layout, m.reach
+        self.prob = pulp.LpProblem("reachmix", pulp.LpMaximize)
+        self.columns = [self.prob.add_variable(name, lowBound=float(lo), upBound=float(up) if up < INF else None,
+                                               cat="Integer" if integer else "Continuous")
+                        for name, lo, up, integer in zip(m.column_names(), m.lower, m.upper, m.integrality)]
+        self.prob += pulp.LpAffineExpression([(v, -float(c)) for v, c in zip(self.columns, m.cost) if c])
+        #: An empty row whose bounds exclude 0 (e.g. a tier minimum with no eligible member).
+        self.infeasible = False
+        a = m.rows.matrix(m.layout.n_col, "csr")
+        self._add_rows(0, a.indptr, a.indices, a.data, *m.rows.bounds())
+
+    @property
+    def n_cuts(self) -> int:
+        return self.model.n_cuts
+
+    def _add_rows(self, first: int, start, index, value, low, high) -> None:
+        """Rows ``first``, ``first + 1``, ... in CSR form (``start`` with its end marker), named
+        ``row_{j}`` (a row with both bounds, lower != upper, becomes ``row_{j}_lo`` and ``row_{j}_hi``)."""
+        for j, (lo, hi) in enumerate(zip(low, high)):
+            terms = [(self.columns[c], float(v)) for c, v in zip(index[start[j]: start[j + 1]],
+                                                                  value[start[j]: start[j + 1]]) if v]
+            if not terms:
+                self.infeasible |= bool(lo > 0 or hi < 0)
+                continue
+            expr, name = pulp.LpAffineExpression(terms), f"row_{first + j}"
+            if lo == hi:
+                self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, name, float(hi)))
+                continue
+            ranged = lo > -INF and hi < INF
+            if hi < INF:
+                self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, name + ("_hi" if ranged else ""),
+                                                          float(hi)))
+            if lo > -INF:
+                self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, name + ("_lo" if ranged else ""),
+                                                          float(lo)))
 
     def add_tangents(self, cells: np.ndarray, points: np.ndarray) -> None:
-        if not self.reach:
-            return
-        slope, intercept = tangent(np.asarray(points, dtype=float))
-        for s, a, b in zip(cells, slope, intercept):
-            self.prob += self.r[s] <= float(a) * self.x[s] + float(b)
-            self.n_cuts += 1
+        b = self.model.add_tangents(cells, points)
+        if b is not None:
+            self._add_rows(self.model.rows.n - len(b.lower), np.r_[b.start, len(b.value)], b.index, b.value,
+                           b.lower, b.upper)
 
     def solve_mip(self, gap: float, time_limit: float | None, warm: np.ndarray | None = None,
                   on_plan=None, stop=None):  # CBC has no callbacks through PuLP: hooks unused
+        if self.infeasible:
+            return {"status": "Infeasible", "posts": None, "bound": np.inf, "nodes": 0, "infeasible": True,
+                    "time_limit": False}
         if warm is not None:
-            for j, i in enumerate(self.rows):
-                for k, v in enumerate(self.y[j]):
-                    v.setInitialValue(1 if k < warm[i] else 0)
+            # Every column (PuLP writes each variable's value to CBC's mipstart file); bounds are
+            # not checked here: CBC checks the whole start.
+            for v, value, integer in zip(self.columns, self.model.columns_of(warm), self.model.integrality):
+                v.varValue = int(round(value)) if integer else float(value)
         with warnings.catch_warnings():
             # PuLP 3.x deprecates its bundled CBC in favour of COIN_CMD with a separately installed
             # binary; the bundled one is what a plain "pip install pulp" provides, so keep it.
@@ -96,9 +88,7 @@ class PulpModel:
         status = pulp.LpStatus[self.prob.status]
         posts = None
         if self.prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-            posts = np.zeros(self.p.n, dtype=np.int64)
-            for j, i in enumerate(self.rows):
-                posts[i] = sum(int(round(v.value() or 0)) for v in self.y[j])
+            posts = self.model.posts_of(np.array([v.value() or 0.0 for v in self.columns]))
         optimal = self.prob.sol_status == pulp.LpSolutionOptimal
         value = pulp.value(self.prob.objective) if posts is not None else None
         bound = value * self.scale / (1.0 - gap) if optimal and value is not None and gap < 1 else np.inf

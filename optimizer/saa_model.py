@@ -1,6 +1,7 @@
 """Pieces shared by the sample-average MILPs (``kpi.py``: KPI probabilities, ``risk.py``: CVaR and
-quantiles): the row accumulator, the plan's own rows (post order, coupling rules), the target-reach
-rows (cell loads and tangents of ``1 - exp(-x)``), and one guarded HiGHS run.
+quantiles): the row accumulator of ``milp_model`` extended with the plan's own rows (post order,
+coupling rules, spend limits), the target-reach rows (cell loads and tangents of ``1 - exp(-x)``)
+and the HiGHS export, and one guarded HiGHS run.
 """
 
 from __future__ import annotations
@@ -12,39 +13,20 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .highs_model import INF, new_highs, tangent
-from .problem import Problem, row_members
+from . import milp_model
+from .highs_model import INF, highs_lp, new_highs
+from .milp_model import tangent
+from .problem import Problem
 
 
-class Rows:
-    """Constraint rows as COO triplets: ``low <= sum_c v c-th column <= high`` per row."""
-
-    def __init__(self):
-        self.ri, self.ci, self.vals, self.lo, self.hi = [], [], [], [], []
-        self.n = 0
-
-    def add(self, r, c, v, low, high) -> None:
-        """Rows ``self.n + r`` (``r`` local, 0-based) with entries (r, c, v) and bounds ``low``/``high``."""
-        self.ri.append(self.n + np.asarray(r, dtype=np.int64))
-        self.ci.append(np.asarray(c, dtype=np.int64))
-        self.vals.append(np.asarray(v, dtype=float))
-        self.lo.append(np.asarray(low, dtype=float))
-        self.hi.append(np.asarray(high, dtype=float))
-        self.n += len(self.lo[-1])
+class Rows(milp_model.Rows):
+    """``milp_model.Rows`` (the reach MILP's accumulator) with the SAA models' own rows and their
+    HiGHS export."""
 
     def plan_rules(self, problem: Problem, cols) -> None:
         """``y[i,k] <= y[i,k-1]`` and the coupling rules (budget, tier shares and counts) on ``cols``."""
-        rows, owner, level = np.asarray(cols.rows), cols.owner, cols.level
-        later = np.flatnonzero(level >= 2)
-        k = len(later)
-        self.add(np.r_[np.arange(k), np.arange(k)], np.r_[later, later - 1], np.r_[np.ones(k), -np.ones(k)],
-                 np.full(k, -INF), np.zeros(k))
-        price, fee = problem.price[rows][owner], problem.fee[rows][owner]
-        for r in problem.rows:
-            members = row_members(problem, r)[rows][owner]
-            coef = r.sign * ((price + np.where(level == 1, fee, 0.0)) if r.kind == "cost" else (level == 1))
-            nz = np.flatnonzero(members & (coef != 0))
-            self.add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs])
+        self.order(cols.level)
+        self.coupling(problem, np.asarray(cols.rows), cols.owner, cols.level)
         if getattr(cols, "limits", None) is not None:
             a = sp.coo_matrix(cols.limits[0])
             self.add(a.row, a.col, a.data, np.full(a.shape[0], -INF), cols.limits[1])
@@ -64,21 +46,7 @@ class Rows:
 
     def lp(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: np.ndarray) -> highspy.HighsLp:
         """The minimisation ``cost . x`` over these rows as a HiGHS model."""
-        n_col = cost.size
-        a = sp.csc_matrix((np.concatenate(self.vals), (np.concatenate(self.ri), np.concatenate(self.ci))),
-                          shape=(self.n, n_col))
-        a.sum_duplicates()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n_col, self.n
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-        lp.row_lower_, lp.row_upper_ = np.concatenate(self.lo), np.concatenate(self.hi)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data
-        lp.sense_ = highspy.ObjSense.kMinimize
-        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integer]
-        return lp
+        return highs_lp(cost, lower, upper, self, integer)
 
 
 def run(lp: highspy.HighsLp, *, time_limit: float | None, warm: np.ndarray | None, reach: bool,
