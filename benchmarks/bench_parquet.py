@@ -55,8 +55,9 @@ print(json.dumps({
 """
 
 
-def make_pool(n: int, seed: int = 0) -> pa.Table:
-    """A seeded pool of ``n`` creators, typed as an export job writes it."""
+def make_pool(n: int, seed: int = 0, locations: tuple[str, ...] = LOCATIONS) -> pa.Table:
+    """A seeded pool of ``n`` creators, typed as an export job writes it (``loc_*`` columns named
+    by ``locations``)."""
     rng = np.random.default_rng(seed)
     followers = np.rint(np.exp(rng.uniform(np.log(1e3), np.log(5e6), n))).astype(np.int64)
     views = np.maximum(1, np.rint(followers * np.exp(rng.normal(np.log(0.25), 0.5, n)))).astype(np.int64)
@@ -78,8 +79,8 @@ def make_pool(n: int, seed: int = 0) -> pa.Table:
     columns.update({name: age[:, k] for k, name in enumerate(AGES)})
     female = np.round(rng.beta(2, 2, n) * 0.98, 4)
     columns.update({"female": female, "male": np.round(0.98 - female, 4)})
-    loc = np.round(rng.dirichlet(np.full(len(LOCATIONS) + 1, 0.7), n)[:, :len(LOCATIONS)], 4)
-    columns.update({name: loc[:, k] for k, name in enumerate(LOCATIONS)})
+    loc = np.round(rng.dirichlet(np.full(len(locations) + 1, 0.7), n)[:, :len(locations)], 4)
+    columns.update({name: loc[:, k] for k, name in enumerate(locations)})
     return pa.table(columns)
 
 
