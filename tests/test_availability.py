@@ -198,3 +198,25 @@ def test_a_must_include_creator_without_a_posting_day_is_explained():
     assert str(info.value) == ("must_include @c1 has no posting day in its availability window (available_from -9, "
                                "available_to -1 as campaign days) under start_day, min_spacing_days and the blackout "
                                "days; widen the window or drop it from must_include")
+
+
+@settings(max_examples=80, deadline=None)
+@given(first=st.lists(st.integers(0, 10), min_size=8, max_size=8), wants=st.lists(st.integers(0, 3), min_size=8,
+       max_size=8), spacing=st.integers(0, 4), cap=st.one_of(st.none(), st.integers(1, 3)),
+       week=st.floats(1.0, 3.0), blackout=st.sets(st.integers(0, 30), max_size=4))
+def test_windows_spacing_day_cap_and_weekly_spend_cap_hold_together(first, wants, spacing, cap, week, blackout):
+    from scenarios import SpendCap
+
+    last = [f + 400 for f in first]  # wide enough that only the caps decide how late a post goes
+    sc = _windowed(first, last, rules=ScheduleRules(min_spacing_days=spacing, max_posts_per_day=cap,
+                                                    blackout_days=tuple(sorted(blackout))), days=30)
+    posts = np.minimum(np.array(wants), window_capacity(sc))
+    creator, k = post_positions(posts)
+    one_post = sc.pool.price + sc.pool.fee
+    weekly = SpendCap("by_week", 7, every=float(one_post[creator].max(initial=1.0)) * week)
+    sc = dataclasses.replace(sc, schedule=dataclasses.replace(sc.schedule, spend_caps=(weekly,)))
+    days = earliest_schedule(sc, posts)
+    assert not _breaks(sc, posts, days) and schedule_violations(sc, posts, days) == []
+    cost = sc.pool.price[creator] + np.where(k == 0, sc.pool.fee[creator], 0.0)
+    if days.size:  # every week's spend within the cap, by direct summation
+        assert np.bincount(days // 7, weights=cost).max() <= weekly.every * (1 + 1e-9)
