@@ -12,14 +12,13 @@ rule is checked to 1e-9). Everything else lives one chunk at a time, sized to
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
 from scenarios import Scenario
 from scenarios.limits import check_memory
+from scenarios.processes import for_each_result
 
 from . import assumptions
 from .engine import ChunkResult, run_chunk
@@ -96,9 +95,9 @@ def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | 
 
     ``runs``, ``days`` and ``seed`` default to the scenario's ``[simulation]``. Runs are simulated
     in chunks (``chunk_size`` runs, rounded up to whole blocks of ``BLOCK_RUNS``; default: what
-    fits ``CHUNK_BYTES``), in ``jobs`` worker processes. Results depend only on the scenario, the
-    plan, runs, days and seed: not on ``jobs`` or ``chunk_size``. ``progress(done, total)`` is
-    called after each chunk. ``executor`` (anything with ``submit(fn, arg)`` returning a future,
+    fits ``CHUNK_BYTES``), in ``jobs`` worker processes (``scenarios.processes``, which also stops
+    them at once on Ctrl-C). Results depend only on the scenario, the plan, runs, days and seed:
+    not on ``jobs`` or ``chunk_size``. ``progress(done, total)`` is called after each chunk. ``executor`` (anything with ``submit(fn, arg)`` returning a future,
     e.g. a Dask ``Client``) runs the chunks instead of local processes, with the same results.
     ``post_days`` (``Plan.days``) puts every bought post on its own day instead of the default
     schedule (``schedule.prepare``).
@@ -127,7 +126,7 @@ def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | 
     sums = np.empty((len(blocks), len(STORED), days))
     done = 0
 
-    def place(res: ChunkResult) -> None:
+    def place(_: int, res: ChunkResult) -> None:
         nonlocal done
         n = res.series.shape[2]
         series[:, :, res.first_run:res.first_run + n] = res.series
@@ -138,15 +137,9 @@ def simulate(scenario: Scenario, posts, *, runs: int | None = None, days: int | 
             progress(done, runs)
 
     if executor is not None:
-        for future in [executor.submit(_work, t) for t in tasks]:
-            place(future.result())
-    elif jobs == 1 or len(tasks) == 1:
-        for task in tasks:
-            place(_work(task))
-    else:
-        # "spawn": safe with threaded BLAS and portable; workers import only numpy/simpy/scenarios.
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-            for fut in as_completed([pool.submit(_work, t) for t in tasks]):
-                place(fut.result())
+        for k, future in enumerate([executor.submit(_work, t) for t in tasks]):
+            place(k, future.result())
+    else:  # in this process, or in worker processes ("spawn": safe with threaded BLAS, and portable;
+        # workers import only numpy/simpy/scenarios); each chunk is placed as it arrives, then dropped
+        for_each_result(run_chunk, tasks, place, jobs=jobs, start_method="spawn")
     return summarise(scenario, prep, runs=runs, days=days, seed=seed, series=series, block_sums=sums)

@@ -359,3 +359,17 @@ def test_calibration_repr_is_one_short_line():
                       view_dispersion={}, interactions={}, warnings=["w"] * 500, view_models={"chosen": "rate"})
     assert repr(cal) == (f"Calibration('{'h' * 57}...': 12,345 observations of 678 videos by 9 creators; "
                          "view model rate; 500 warnings)")
+
+
+def _worded(_: int) -> str:
+    return option("force", True)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_worker_processes_word_messages_like_their_caller(method):
+    """scenarios.processes binds the caller's voice: a spawned worker says --force on the command line."""
+    from scenarios.processes import run_tasks
+
+    with command_line_voice():
+        assert run_tasks(_worded, [(0,), (1,)], jobs=2, start_method=method) == ["--force", "--force"]
+    assert run_tasks(_worded, [(0,), (1,)], jobs=2, start_method=method) == ["force=True", "force=True"]

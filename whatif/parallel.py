@@ -2,7 +2,9 @@
 
 Every task is a top-level function and picklable arguments, and each task derives its own
 randomness from its arguments (never from worker state), so the results are identical however
-they are run. Results come back in task order.
+they are run. Results come back in task order. This process and local processes (``--jobs``) are
+``scenarios.processes``, the runner the simulator uses too (Ctrl-C and SIGTERM handling included);
+this module adds Dask.
 
 Dask safety: before distributed sees a scheduler address we open a plain socket with a short
 timeout and check that what answers speaks Dask's protocol (a web server or a silent port would
@@ -15,17 +17,17 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import struct
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios.errors import ReachmixError
+from scenarios import processes
+from scenarios.errors import ReachmixError, in_this_voice
+from scenarios.processes import machine_cores, sigint_ignored
 
 #: How long to wait for a scheduler to accept the connection and answer Dask's handshake.
 DASK_CONNECT_TIMEOUT = "10s"
@@ -85,13 +87,6 @@ def _target(target: str | DaskTarget) -> DaskTarget:
     if overall is None:
         overall = _seconds(os.environ.get(TIMEOUT_ENV), TIMEOUT_ENV)
     return DaskTarget(target.address, float(connect), overall)
-
-
-def machine_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _local_workers(address: str) -> tuple[int, str | None]:
@@ -191,27 +186,11 @@ def probe_scheduler(address: str, timeout: float) -> None:
 
 def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, dask: str | DaskTarget | None = None,
               progress: Callable[[int, int], None] | None = None) -> list[Any]:
-    """``[fn(*task) for task in tasks]``, possibly in parallel; ``progress(done, total)`` after each."""
-    total = len(tasks)
+    """``[fn(*task) for task in tasks]``, possibly in parallel; ``progress(done, total)`` after each.
+    On Dask with ``dask``, else in this process or ``jobs`` local processes (``scenarios.processes``)."""
     if dask:
         return _run_dask(fn, tasks, dask, progress)
-    if jobs <= 1 or total <= 1:
-        out = []
-        for k, task in enumerate(tasks):
-            out.append(fn(*task))
-            if progress:
-                progress(k + 1, total)
-        return out
-    results: list[Any] = [None] * total
-    with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
-        futures = {pool.submit(fn, *task): k for k, task in enumerate(tasks)}
-        done = 0
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()  # re-raises a task's ReachmixError here
-            done += 1
-            if progress:
-                progress(done, total)
-    return results
+    return processes.run_tasks(fn, tasks, jobs=jobs, progress=progress)
 
 
 def dask_client(address: str | DaskTarget):
@@ -229,7 +208,10 @@ def dask_client(address: str | DaskTarget):
     if address.startswith("local:"):
         # silence_logs: a task's error comes back to us and is reported once, as one line; the
         # workers' own "Compute Failed" pages would repeat it with a traceback.
-        with _workers_ignore_ctrl_c():
+        # Workers start with SIGINT ignored (a terminal's Ctrl-C goes to the whole process group, and a
+        # worker would print its own traceback): only this process sees Ctrl-C and closes the cluster.
+        # A Ctrl-C during the few seconds of start-up is lost.
+        with sigint_ignored():
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, silence_logs=logging.CRITICAL)
         return Client(cluster)
@@ -237,23 +219,6 @@ def dask_client(address: str | DaskTarget):
         return Client(address, timeout=target.connect_timeout)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:  # ValueError: e.g. no port
         raise ParallelError(f"--dask {address}: cannot reach the scheduler ({exc}); check the address") from None
-
-
-@contextmanager
-def _workers_ignore_ctrl_c():
-    """Start local workers with SIGINT ignored: a terminal's Ctrl-C goes to the whole process group,
-    and a worker that took it would print its own KeyboardInterrupt traceback. An ignored signal
-    stays ignored across exec (and Python then installs no KeyboardInterrupt handler), so only this
-    process sees Ctrl-C and closes the cluster. A Ctrl-C during the few seconds of start-up is lost."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread (e.g. an embedding application): nothing to do
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class DaskExecutor:
@@ -333,7 +298,8 @@ def _run_dask(fn, tasks, address, progress):
     from dask.distributed import as_completed as dask_completed
 
     with dask_session(address) as executor:
-        futures = [executor.client.submit(fn, *task, pure=False) for task in tasks]
+        voiced = in_this_voice(fn)  # a Dask worker starts in Python's voice; messages follow the caller's
+        futures = [executor.client.submit(voiced, *task, pure=False) for task in tasks]
         index = {f.key: k for k, f in enumerate(futures)}
         results: list[Any] = [None] * len(tasks)
         try:
