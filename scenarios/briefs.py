@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -41,6 +41,12 @@ class ContentAngles:
     by_age: Mapping[str, tuple[str, ...]]
     by_location: Mapping[str, tuple[str, ...]]
     source: str = "<memory>"
+    #: Folded location name -> angles, built once (a plan's briefs look up thousands of cities).
+    _folded: Mapping[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        folded = {_fold(k): v for k, v in self.by_location.items() if k != DEFAULT_KEY}
+        object.__setattr__(self, "_folded", MappingProxyType(folded))
 
     def for_age(self, bucket: str | None) -> tuple[str, ...]:
         if bucket is not None and bucket in self.by_age:
@@ -49,8 +55,7 @@ class ContentAngles:
 
     def for_location(self, name: str | None) -> tuple[str, ...]:
         if name is not None:
-            folded = {_fold(k): v for k, v in self.by_location.items() if k != DEFAULT_KEY}
-            found = folded.get(_fold(name))
+            found = self._folded.get(_fold(name))
             if found is not None:
                 return found
         city = name if name else "your city"

@@ -107,7 +107,10 @@ def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, numeric: Ite
     """A table; columns listed in ``numeric`` are right-aligned (tabular figures)."""
     numeric = set(numeric)
     head = el("tr", *(el("th", h, cls="num" if j in numeric else None) for j, h in enumerate(headers)))
-    body = [el("tr", *(el("td", c, cls="num" if j in numeric else None) for j, c in enumerate(r))) for r in rows]
+    # Same markup as el("tr", *(el("td", ...))), built directly: a plan of thousands of creators
+    # has tens of thousands of cells, and the generic builder took about a second for them.
+    body = [Html("<tr>" + "".join(f'<td class="num">{esc(c)}</td>' if j in numeric else f"<td>{esc(c)}</td>"
+                                  for j, c in enumerate(r)) + "</tr>") for r in rows]
     if not body:
         body = [el("tr", el("td", "none", colspan=str(len(headers)), cls="muted"))]
     parts = [el("caption", caption)] if caption is not None else []
