@@ -12,6 +12,17 @@ best plan wins, a (1 - 1/e) approximation for a budget-only scenario. Enumeratin
 10,000 creator pool is 50 million greedy runs, so seeds are drawn from the ``top`` creators by
 single-creator value and by first-post ratio; with ``top`` below the pool size the guarantee
 formally holds only for that sub-pool, and ``stats["seed_pool"]`` says so.
+
+Completions are remembered by the plans they pass through (issue 12): the greedy phase after the
+lower rules picks, from a plan, the step of best exact ratio (ties: the lowest creator index),
+whatever the way the plan was reached, so two completions that meet at the same plan end at the
+same plan. A seeded run that reaches a plan an earlier run passed through (checked exactly, not
+only by its hash) stops there and takes that run's result. Most seeds are creators greedy hires
+early, so their runs meet greedy's at once: on 100,000 generated creators, of 28 seeded runs of
+~1-2 s each, 27 met greedy's before their first greedy step and one after 9,635 of its ~10,700.
+The only way this can differ from running every completion to its end is a ratio equal to
+another's to the last bit or two (then the rounding of the slopes, which depends on the order the
+posts were added, picks): the old code's seeded runs had the same exposure to it.
 """
 
 from __future__ import annotations
@@ -28,17 +39,121 @@ from .builder import PlanBuilder, rule_names
 from .problem import Problem
 
 
-def _greedy_posts(problem: Problem, seed: tuple[int, ...] = ()) -> tuple[np.ndarray, list[str]]:
-    b = PlanBuilder(problem)
+def _greedy_posts(problem: Problem, seed: tuple[int, ...] = (),
+                  memo: "_Completions | None" = None) -> tuple[np.ndarray, list[str]]:
+    # The unseeded run keeps the builder's own arithmetic, so greedy-enum starts from greedy's plan to the bit.
+    b = PlanBuilder(problem) if memo is None else _RecordingBuilder(problem, memo.keys, memo.first_reach if seed else None)
     for i in seed:
         if not b.can_add(i):
             return b.posts, ["seed does not fit"]
         b.add(i)
     b.fill_minimums()
+    if memo is not None:
+        return memo.complete(b)
     b.lazy_greedy(np.flatnonzero(problem.cap > 0))
     # The builder never breaks an upper rule, so without lower rules nothing can be broken; the
     # full check (which indexes every handle) is left for the plan returned.
     return b.posts, (b.broken_rules() if _has_lower_rules(problem) else [])
+
+
+_MASK = (1 << 64) - 1
+#: greedy-enum keeps every creator's first-post reach per cell (as large as ``Problem.load``) up to this size.
+FIRST_REACH_BYTES = 512 * 2**20
+
+
+class _RecordingBuilder(PlanBuilder):
+    """A ``PlanBuilder`` that keeps a hash of its plan (sum of a random key per post) and a log
+    of the creators it added, so that a plan can be looked up and checked cheaply."""
+
+    def __init__(self, problem: Problem, keys: list[int], first_reach: np.ndarray | None = None):
+        super().__init__(problem)
+        self.keys = keys
+        self.key = 0
+        self.log: list[int] = []
+        self.first_reach = first_reach
+
+    def first_gains(self, rows: np.ndarray) -> np.ndarray:
+        """``PlanBuilder.first_gains`` with the reach part of a first post read from ``first_reach``
+        (``w_reach * (1 - exp(-load))``, computed once per greedy-enum): one product with the
+        slopes instead of an exponential per creator and cell, for every phase of every run."""
+        p = self.p
+        new = self.posts[rows] == 0
+        if self.first_reach is None or not new.any():
+            return super().first_gains(rows)
+        if not new.all():
+            out = np.empty(len(rows))
+            out[new], out[~new] = self.first_gains(rows[new]), super().first_gains(rows[~new])
+            return out
+        dw = p.weight(self.posts[rows] + 1) - p.weight(self.posts[rows])
+        out = p.w_impr * dw * p.impressions[rows] + p.w_eng * p.engagements[rows]
+        return out + (self.first_reach @ self.slope)[rows]
+
+    def add(self, i: int, k: int = 1) -> None:
+        super().add(i, k)
+        self.key = (self.key + k * self.keys[i]) & _MASK
+        self.log.extend([int(i)] * k)
+
+
+class _Completions:
+    """The greedy completions run so far, by every plan their greedy phase passed through.
+
+    The greedy phase (``lazy_greedy`` over every candidate, after the lower rules) is a function
+    of the plan it starts from: each step takes the exact best ratio among the creators that still
+    fit (ties: lowest index), spend and counts only grow, so a creator that does not fit never
+    will. A run that reaches a plan seen in another run therefore ends where that run ended; the
+    plan is matched by hash, then checked post for post (a hash collision can only cost time).
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.candidates = np.flatnonzero(problem.cap > 0)
+        # Hash keys only (fixed seed, no global state): a result never depends on them.
+        self.keys = np.random.default_rng(0x5EED).integers(0, 2**63, problem.n, dtype=np.int64).tolist()
+        self.first_reach = None
+        if problem.w_reach and problem.load.nbytes <= FIRST_REACH_BYTES:
+            dw = float(problem.weight(1) - problem.weight(0))
+            self.first_reach = problem.w_reach * -np.expm1(-dw * problem.load)
+        self.seen: dict[int, tuple[int, int]] = {}  # plan hash -> (run, steps into its greedy phase)
+        self.runs: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = []  # start, log, result, broken
+        self.reused = 0
+
+    def _find(self, b: _RecordingBuilder) -> tuple[np.ndarray, list[str]] | None:
+        entry = self.seen.get(b.key)
+        if entry is None:
+            return None
+        start, log, posts, broken = self.runs[entry[0]]
+        then = start + np.bincount(log[: entry[1]], minlength=len(start))
+        return (posts, broken) if np.array_equal(then, b.posts) else None
+
+    def complete(self, b: _RecordingBuilder) -> tuple[np.ndarray, list[str]]:
+        """Run ``b``'s greedy phase, stopping at the first plan an earlier run passed through."""
+        start, mark = b.posts.copy(), len(b.log)
+        visited: list[tuple[int, int]] = []
+        found = self._find(b)
+        if found is None:
+            visited.append((b.key, 0))
+            last = [mark]
+
+            def stop() -> bool:
+                nonlocal found
+                if len(b.log) == last[0]:
+                    return False
+                last[0] = len(b.log)
+                found = self._find(b)
+                if found is None:
+                    visited.append((b.key, len(b.log) - mark))
+                return found is not None
+
+            b.lazy_greedy(self.candidates, stop)
+        if found is None:
+            found = (b.posts, b.broken_rules() if _has_lower_rules(self.problem) else [])
+        else:
+            self.reused += 1
+        run = len(self.runs)
+        self.runs.append((start, np.array(b.log[mark:], dtype=np.int64), *found))
+        for key, step in visited:
+            self.seen.setdefault(key, (run, step))
+        return found
 
 
 def _has_lower_rules(problem: Problem) -> bool:
@@ -74,9 +189,9 @@ def best_single(problem: Problem) -> tuple[np.ndarray, float]:
     return best, best_value
 
 
-def greedy_solution(problem: Problem) -> tuple[np.ndarray, float, list[str]]:
+def greedy_solution(problem: Problem, memo: _Completions | None = None) -> tuple[np.ndarray, float, list[str]]:
     """Greedy plan with the best-single fix: (posts, true value, broken rules)."""
-    posts, broken = _greedy_posts(problem)
+    posts, broken = _greedy_posts(problem, memo=memo)
     value = problem.value(posts)
     if not _has_lower_rules(problem):
         single, single_value = best_single(problem)
@@ -118,29 +233,39 @@ class GreedyEnumStrategy:
     def select(self, scenario: Scenario, *, problem: Problem | None = None) -> Plan:
         start = time.perf_counter()
         problem = problem or Problem.build(scenario)
-        best_posts, best_value, best_broken = greedy_solution(problem)
-        seeds = _seed_pool(problem, self.top)
-        runs = pruned = 0
-        # A seed whose certified bound (Lagrangian at greedy's multipliers, with the seed's
-        # creators forced in: bounds.reduce_caps's argument) is not above the incumbent cannot
-        # give a better plan, so its run is skipped: the result is the same, the time is not
-        # (78 full greedy runs took 201 s on 100,000 creators).
-        forced = _seed_bounds(problem, best_posts, seeds) if not best_broken else None
-        for size in (1, 2):
-            for seed in itertools.combinations(seeds.tolist(), size):
-                if forced is not None and forced[0] + sum(forced[1][s] for s in seed) < best_value - 1e-9 * abs(best_value):
-                    pruned += 1
-                    continue
-                posts, broken = _greedy_posts(problem, seed)
-                runs += 1
-                if broken and not best_broken:
-                    continue
-                value = problem.value(posts)
-                if (len(broken), -value) < (len(best_broken), -best_value):
-                    best_posts, best_value, best_broken = posts, value, broken
-        best_broken = violations(problem.model, best_posts)
-        return _plan(self.name, problem, best_posts, best_broken, start, greedy_runs=runs, pruned_seeds=pruned,
-                     seed_pool=f"{len(seeds)} of {int((problem.cap > 0).sum())} eligible creators")
+        posts, broken, stats = _enumerate(problem, self.top)
+        return _plan(self.name, problem, posts, broken, start, **stats)
+
+
+def _enumerate(problem: Problem, top: int, reuse: bool = True) -> tuple[np.ndarray, list[str], dict]:
+    """greedy-enum's search: (best posts, their broken rules, stats). ``reuse=False`` runs every
+    completion to its end (the implementation before issue 12; same plans, kept for the benchmarks)."""
+    memo = _Completions(problem) if reuse else None
+    best_posts, best_value, best_broken = greedy_solution(problem, memo)
+    seeds = _seed_pool(problem, top)
+    runs = pruned = 0
+    # A seed whose certified bound (Lagrangian at greedy's multipliers, with the seed's
+    # creators forced in: bounds.reduce_caps's argument) is not above the incumbent cannot
+    # give a better plan, so its run is skipped: the result is the same, the time is not
+    # (78 full greedy runs took 201 s on 100,000 creators).
+    forced = _seed_bounds(problem, best_posts, seeds) if not best_broken else None
+    for size in (1, 2):
+        for seed in itertools.combinations(seeds.tolist(), size):
+            if forced is not None and forced[0] + sum(forced[1][s] for s in seed) < best_value - 1e-9 * abs(best_value):
+                pruned += 1
+                continue
+            posts, broken = _greedy_posts(problem, seed, memo)
+            runs += 1
+            if broken and not best_broken:
+                continue
+            value = problem.value(posts)
+            if (len(broken), -value) < (len(best_broken), -best_value):
+                best_posts, best_value, best_broken = posts, value, broken
+    stats = {"greedy_runs": runs, "pruned_seeds": pruned,
+             "seed_pool": f"{len(seeds)} of {int((problem.cap > 0).sum())} eligible creators"}
+    if memo is not None:
+        stats["reused_runs"] = memo.reused
+    return best_posts, violations(problem.model, best_posts), stats
 
 
 def _seed_bounds(problem: Problem, posts: np.ndarray, seeds: np.ndarray) -> tuple[float, dict[int, float]]:

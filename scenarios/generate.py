@@ -16,8 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .audience import AGE_BUCKETS, AGE_COLUMNS
+from .csv_text import TEXT, columns_csv, fixed, fixed_units, join, text
 from .errors import ScenarioError
 from .files import atomic_write_bytes, check_out_dir
 from .limits import check_memory
@@ -69,9 +72,12 @@ CPM_RANGE_USD = (3.0, 35.0)
 #: Nobody posts for less (IMH's nano floor). It lifts the CPM of the few tiny-view nano
 #: creators above CPM_RANGE_USD, as happens in real pools.
 MIN_PRICE_USD = 5.0
-#: Peak memory per generated creator (row dicts of cell text, the CSV text, then reading the pool back
-#: to summarise it): measured 4.5 KB (100,000 creators: 476 MB peak); checked before generating.
+#: Peak memory per generated creator as row dicts (``generate_pool``, ``pool_csv``; whatif.bench):
+#: measured 4.5 KB (100,000 creators: 476 MB peak, 441 MB since issue 12); checked before generating.
 BYTES_PER_CREATOR = 5 * 1024
+#: The same for ``write_example`` (``reachmix generate``), which keeps columns and writes them by
+#: Arrow: measured 1.4 KB (1,000,000 creators: 1.40 GB peak, 1.45 GB with the read-back summary).
+WRITE_BYTES_PER_CREATOR = 2 * 1024
 #: Chance a creator charges a one-off agency/management fee, by tier, and its size as a share
 #: of one post's price. Assumption: talent managers commonly take 10-20% commission and larger
 #: creators are more often represented.
@@ -210,12 +216,12 @@ def _location_table(locations) -> dict[str, float]:
     return table
 
 
-def _check_args(n, seed) -> None:
+def _check_args(n, seed, per_creator: int = BYTES_PER_CREATOR) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ScenarioError(f"generate: the number of creators must be a whole number >= 1, not {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ScenarioError(f"generate: the seed must be a whole number >= 0, not {seed!r}")
-    check_memory(int(n) * BYTES_PER_CREATOR, f"generating {int(n):,} creators", "generate fewer creators "
+    check_memory(int(n) * per_creator, f"generating {int(n):,} creators", "generate fewer creators "
                  "(--creators); several smaller pools with different seeds can be concatenated")
 
 
@@ -258,31 +264,53 @@ def _units(shares: np.ndarray, total: int = _SHARE_UNITS) -> np.ndarray:
     return units
 
 
-def _nice(x: float, low: float = 0.0, high: float = math.inf) -> float:
-    """Round a price the way rate cards do (whole units below 100, then 5, 50, 100, 500), rounding
-    inwards when the nearest step would leave [low, high] (keeps CPM inside its range)."""
-    step = 1 if x < 100 else 5 if x < 1_000 else 50 if x < 10_000 else 100 if x < 100_000 else 500
-    value = round(x / step) * step
-    if value > high:
-        value = math.floor(high / step) * step
-    if value < low:
-        value = math.ceil(low / step) * step
-    return float(max(step, value))
+def _nice(x: np.ndarray, low=0.0, high=math.inf) -> np.ndarray:
+    """Round prices the way rate cards do (whole units below 100, then 5, 50, 100, 500), rounding
+    inwards when the nearest step would leave [low, high] (keeps CPM inside its range).
+
+    Element-wise, the same IEEE operations as the scalar rule it replaced (``round`` is half to
+    even, like ``np.rint``; every product of a whole number and a step is exact), so prices are
+    unchanged to the last digit."""
+    x = np.asarray(x, dtype=float)
+    step = np.select([x < 100, x < 1_000, x < 10_000, x < 100_000], [1.0, 5.0, 50.0, 100.0], 500.0)
+    value = np.rint(x / step) * step
+    with np.errstate(invalid="ignore"):  # high = inf: inf / step is fine, floor(inf) * step unused
+        value = np.where(value > high, np.floor(high / step) * step, value)
+    value = np.where(value < low, np.ceil(low / step) * step, value)
+    return np.maximum(step, value)
 
 
-def _share(units: int) -> str:
-    return f"{units / _SHARE_UNITS:.4f}"
+def _tag_table(names: list[str]) -> list[str]:
+    """Every tags cell: index (niche * 8 + hashtag mask) * (niches + 1) + second niche (or none)."""
+    out = []
+    for niche_name in names:
+        for mask in range(8):
+            tags = [niche_name] + ["#" + h for k, h in enumerate(NICHES[niche_name][3]) if mask >> k & 1]
+            out += [";".join(tags + [other]) for other in names] + [";".join(tags)]
+    return out
 
 
-def generate_pool(n: int, seed: int, *, locations: Mapping[str, float] | Sequence[str] = DEFAULT_LOCATIONS,
-                  currency: str = "USD", fx_rate: float | None = None) -> list[dict[str, str]]:
-    """``n`` synthetic creators as row dicts (column -> cell text, ``""`` = blank) in COLUMNS order
-    plus one ``loc_<Name>`` column per location.
+def _handle_bumps(key: np.ndarray) -> np.ndarray:
+    """For each row, how many earlier rows share its key (0 for the first): a repeated handle
+    takes the next free number, + 1000 for each earlier holder."""
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    first = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
+    position = np.arange(len(key))
+    rank = position - np.maximum.accumulate(np.where(first, position, 0))
+    bumps = np.empty(len(key), dtype=np.int64)
+    bumps[order] = rank
+    return bumps
 
-    Prices are drawn in USD and multiplied by ``fx_rate`` (units of ``currency`` per USD), which is
-    required for any other currency: exchange rates move too fast for a built-in table.
-    """
-    _check_args(n, seed)
+
+def _pool_columns(n: int, seed: int, locations, currency: str, fx_rate: float | None,
+                  per_creator: int = BYTES_PER_CREATOR) -> tuple[dict[str, pa.Array], dict[str, np.ndarray]]:
+    """The pool as columns of cell text (COLUMNS order, then ``loc_<Name>``) and the numbers that
+    text reads as (followers, price, fee, avg_views, engagement_rate) for ``scenario_toml``.
+
+    All NumPy and Arrow, no per-creator Python (issue 12: 1,000,000 creators took 82 s), the same
+    draws in the same order and the same text to the byte as the per-row code it replaced."""
+    _check_args(n, seed, per_creator)
     table = _location_table(locations)
     if currency != "USD" and (fx_rate is None or not fx_rate > 0):
         raise ScenarioError(f"generate: currency {currency} needs fx_rate (units of {currency} per USD) > 0")
@@ -311,8 +339,8 @@ def generate_pool(n: int, seed: int, *, locations: Mapping[str, float] | Sequenc
     second = rng.choice(len(names), size=n, p=niche_p / niche_p.sum())
     has_second = (rng.random(n) < SECOND_NICHE_CHANCE) & (second != niche)
     focus = np.exp(rng.uniform(*np.log(AUDIENCE_FOCUS_RANGE), size=n))
-    age = _dirichlet(rng, np.array([NICHE_AGE[names[k]] for k in niche]), focus)
-    female_mean = np.array([NICHE_FEMALE[names[k]] for k in niche])
+    age = _dirichlet(rng, np.array([NICHE_AGE[k] for k in names])[niche], focus)
+    female_mean = np.array([NICHE_FEMALE[k] for k in names])[niche]
     female = rng.beta(female_mean * focus, (1 - female_mean) * focus)
     known = 1 - rng.uniform(*UNKNOWN_GENDER_RANGE, size=n)
 
@@ -339,41 +367,46 @@ def generate_pool(n: int, seed: int, *, locations: Mapping[str, float] | Sequenc
     gender = np.column_stack([female * known, (1 - female) * known, 1 - known])
     gender_units = _units(gender)
 
-    out: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for i in range(n):
-        niche_name = names[niche[i]]
-        handle = f"@{NAMES[picks[i]]}.{niche_name}{numbers[i]}"
-        bump = 0
-        while handle in seen:  # deterministic: the next free number
-            bump += 1
-            handle = f"@{NAMES[picks[i]]}.{niche_name}{numbers[i] + 1000 * bump}"
-        seen.add(handle)
-        tags = [niche_name] + ["#" + h for h, d in zip(NICHES[niche_name][3], hashtag_draw[i]) if d < 0.6]
-        if has_second[i]:
-            tags.append(names[second[i]])
-        # The CPM bounds only bind above the price floor (tiny-view creators still charge it).
-        cpm_low, cpm_high = (c * views[i] / 1000 * rate for c in CPM_RANGE_USD)
-        price = _nice(price_usd[i] * rate, cpm_low, max(cpm_high, MIN_PRICE_USD * rate))
-        likes, comments, shares_ = er[i] * split[i]
-        row = {
-            "handle": handle,
-            "followers": str(int(followers[i])),
-            "price": str(int(price)),
-            "avg_views": str(int(views[i])),
-            "engagement_rate": f"{er[i]:.4f}",
-            "likes_rate": f"{likes:.5f}",
-            "comments_rate": f"{comments:.5f}",
-            "shares_rate": "" if shares_blank[i] else f"{shares_:.5f}",
-            "max_posts": str(int(max_posts[i])),
-            "fee": str(int(_nice(price * fee_share[i]))) if has_fee[i] else "0",
-            "tags": ";".join(tags),
-        }
-        row.update({c: _share(u) for c, u in zip(AGE_COLUMNS, age_units[i])})
-        row["female"], row["male"] = _share(gender_units[i][0]), _share(gender_units[i][1])
-        row.update({f"loc_{name}": _share(u) for name, u in zip(loc_names, loc_units[i][:-1])})
-        out.append(row)
-    return out
+    # Handles: "@<name>.<niche><number>", a repeat taking the next free number (+1000 per holder).
+    prefix = pa.array([f"@{first}.{niche_name}" for first in NAMES for niche_name in names], type=TEXT)
+    pair = picks * len(names) + niche
+    handle = join(prefix.take(pa.array(pair)), text(numbers + 1000 * _handle_bumps(pair * 1000 + numbers)))
+    mask = ((hashtag_draw < 0.6) * np.array([1, 2, 4])).sum(axis=1)
+    tag_index = (niche * 8 + mask) * (len(names) + 1) + np.where(has_second, second, len(names))
+    tags = pa.array(_tag_table(names), type=TEXT).take(pa.array(tag_index))
+    # The CPM bounds only bind above the price floor (tiny-view creators still charge it).
+    cpm_low, cpm_high = (c * views / 1000 * rate for c in CPM_RANGE_USD)
+    price = _nice(price_usd * rate, cpm_low, np.maximum(cpm_high, MIN_PRICE_USD * rate))
+    fee = np.where(has_fee, _nice(price * fee_share), 0.0)
+    rates = er[:, None] * split
+    er_text, er_value = fixed(er, 4)
+    shares_text = fixed(rates[:, 2], 5)[0]
+    columns = {
+        "handle": handle, "followers": text(followers), "price": text(price), "avg_views": text(views),
+        "engagement_rate": er_text, "likes_rate": fixed(rates[:, 0], 5)[0],
+        "comments_rate": fixed(rates[:, 1], 5)[0],
+        "shares_rate": pc.if_else(pa.array(shares_blank), pa.scalar("", TEXT), shares_text),
+        "max_posts": text(max_posts), "fee": text(fee), "tags": tags,
+    }
+    columns.update({c: fixed_units(age_units[:, k], 4) for k, c in enumerate(AGE_COLUMNS)})
+    columns["female"], columns["male"] = fixed_units(gender_units[:, 0], 4), fixed_units(gender_units[:, 1], 4)
+    columns.update({f"loc_{name}": fixed_units(loc_units[:, k], 4) for k, name in enumerate(loc_names)})
+    numbers_written = {"followers": np.floor(followers), "price": price, "fee": fee, "avg_views": views,
+                       "engagement_rate": er_value}
+    return columns, numbers_written
+
+
+def generate_pool(n: int, seed: int, *, locations: Mapping[str, float] | Sequence[str] = DEFAULT_LOCATIONS,
+                  currency: str = "USD", fx_rate: float | None = None) -> list[dict[str, str]]:
+    """``n`` synthetic creators as row dicts (column -> cell text, ``""`` = blank) in COLUMNS order
+    plus one ``loc_<Name>`` column per location.
+
+    Prices are drawn in USD and multiplied by ``fx_rate`` (units of ``currency`` per USD), which is
+    required for any other currency: exchange rates move too fast for a built-in table.
+    """
+    columns, _ = _pool_columns(n, seed, locations, currency, fx_rate)
+    keys = list(columns)
+    return [dict(zip(keys, row)) for row in zip(*(c.to_pylist() for c in columns.values()))]
 
 
 def pool_csv(rows: Sequence[Mapping[str, str]]) -> str:
@@ -396,18 +429,28 @@ def scenario_toml(rows: Sequence[Mapping[str, str]], seed: int, *, name: str, cu
                   pool_file: str = "creators.csv") -> str:
     """A scenario for ``rows`` that validates: a niche campaign at people 18-34 in the largest
     locations, a budget that affords a small share of the pool, and rules that are satisfiable."""
+    col = lambda key: np.array([float(r[key] or 0) for r in rows])  # noqa: E731
+    values = {k: col(k) for k in ("followers", "price", "fee", "avg_views", "engagement_rate")}
+    return _scenariotext(values, seed, name=name, currency=currency, locations=locations, niche=niche,
+                          pool_file=pool_file)
+
+
+def _scenariotext(values: Mapping[str, np.ndarray], seed: int, *, name: str, currency: str, locations,
+                   niche: str, pool_file: str) -> str:
+    """``scenario_toml`` from the pool's numbers (followers, price, fee, avg_views, engagement_rate)."""
     if niche not in NICHES:
         raise ScenarioError(f'generate: niche "{niche}" is unknown; use one of {", ".join(NICHES)}')
     table = _location_table(locations)
-    col = lambda key: np.array([float(r[key] or 0) for r in rows])  # noqa: E731
-    followers, price, fee, views, er = (col(k) for k in ("followers", "price", "fee", "avg_views", "engagement_rate"))
+    followers, price, fee, views, er = (values[k] for k in ("followers", "price", "fee", "avg_views",
+                                                             "engagement_rate"))
     one_post = price + fee
+    n = len(price)
     tier = np.searchsorted([DEFAULT_BOUNDS[t][1] for t in TIER_NAMES], followers, side="right")
 
     # Budget: a small share of the pool, but never less than a handful of the cheapest creators.
-    cheapest = np.sort(one_post)[: min(len(rows), BUDGET_MIN_CREATORS)].sum()
+    cheapest = np.sort(one_post)[: min(n, BUDGET_MIN_CREATORS)].sum()
     budget = _two_figures(max(BUDGET_POOL_SHARE * one_post.sum(), cheapest), up=True)
-    cap = SCENARIO_MAX_CREATOR_SHARE if len(rows) >= 50 else None
+    cap = SCENARIO_MAX_CREATOR_SHARE if n >= 50 else None
     ok = (er >= SCENARIO_MIN_ENGAGEMENT) & (one_post <= (cap or 1.0) * budget)
     # A min_count of micro creators only as large as half the budget can pay for (satisfiable).
     micro_costs = np.sort(one_post[ok & (tier == TIER_NAMES.index("micro"))])
@@ -473,15 +516,17 @@ def write_example(out_dir: str | Path, n: int, seed: int, *,
     if out.exists() and not out.is_dir():
         raise ScenarioError(f"{out}: is a file, not a directory; give --out a directory")
     check_out_dir(out, EXAMPLE_FILES, force=force)  # before the work: a refusal costs nothing
-    rows = generate_pool(n, seed, locations=locations, currency=currency, fx_rate=fx_rate)
-    toml = scenario_toml(rows, seed, name=name or f"synthetic-{n}-seed{seed}", currency=currency,
-                         locations=locations, niche=niche)
+    columns, values = _pool_columns(n, seed, locations, currency, fx_rate, WRITE_BYTES_PER_CREATOR)
+    toml = _scenariotext(values, seed, name=name or f"synthetic-{n}-seed{seed}", currency=currency,
+                          locations=locations, niche=niche, pool_file="creators.csv")
+    header, body = columns_csv(columns)
+    del columns
     scenario_path, pool_path = out / "scenario.toml", out / "creators.csv"
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ScenarioError(f"{out}: cannot write the example there ({exc.strerror or exc}); "
                             "choose a writable directory") from None
-    atomic_write_bytes(pool_path, pool_csv(rows).encode("utf-8"), what="the pool")
+    atomic_write_bytes(pool_path, b"".join((header, body)), what="the pool")
     atomic_write_bytes(scenario_path, toml.encode("utf-8"), what="the scenario")
     return scenario_path, pool_path

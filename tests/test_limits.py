@@ -154,7 +154,7 @@ def test_generate_too_many_creators_is_refused_and_writes_nothing(tmp_path, monk
     rc, out, err = run("generate", "--creators", "2000000000", "--out", tmp_path / "pool")
     assert rc == 2
     assert err.strip() == (
-        f"Error: generating 2,000,000,000 creators needs about 9.3 TiB of memory, {LIMIT_NOTE}; generate fewer "
+        f"Error: generating 2,000,000,000 creators needs about 3.7 TiB of memory, {LIMIT_NOTE}; generate fewer "
         "creators (--creators); several smaller pools with different seeds can be concatenated")
     assert not (tmp_path / "pool").exists()
 

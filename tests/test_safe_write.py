@@ -308,24 +308,26 @@ main(['--quiet', 'generate', '--creators', '3000', '--out', {str(folder)!r}])
 
 @pytest.mark.slow
 def test_sigterm_at_any_moment_never_leaves_a_partial_file(tmp_path):
-    """A real, untimed SIGTERM to the installed command while it writes a 12 MB CSV: whenever it lands,
-    the output is the old file or the complete new one, and no temporary file stays."""
+    """A real, untimed SIGTERM to the installed command while it makes a 40 MB CSV: whenever it lands,
+    the output is the old file or the complete new one, and no temporary file stays. (200,000
+    creators take a few seconds since generate is vectorised, so the signal at 1.5 s usually lands
+    mid-run.)"""
     import time
 
     folder = tmp_path / "big"
     assert run("generate", "--creators", "200", "--out", folder)[0] == 0
     old = (folder / "creators.csv").read_bytes()
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "--quiet", "generate", "--creators", "60000", "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "--quiet", "generate", "--creators", "200000", "--out",
                              str(folder)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    time.sleep(5.0)
+    time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     now = (folder / "creators.csv").read_bytes()
     if proc.returncode == 0:  # finished before the signal
-        assert now.count(b"\n") == 60001
+        assert now.count(b"\n") == 200001
     else:
         assert proc.returncode == 143 and err.strip().endswith("Error: terminated"), err
-        assert now == old or now.count(b"\n") == 60001
+        assert now == old or now.count(b"\n") == 200001
     assert leftovers(folder) == []
 
 
