@@ -343,8 +343,16 @@ def fold_name(text: str) -> str:
 
 
 def fold_names(values) -> np.ndarray:
-    """fold_name over a column (object array; '' where blank), folding each distinct value once."""
+    """fold_name over a column (object array; '' where blank), folding each distinct value once.
+
+    ASCII values are folded by Arrow (whitespace runs to one space, trimmed, lower case: what
+    fold_name does to ASCII); only the others go through fold_name one by one."""
     encoded = pc.dictionary_encode(strings(values))
-    folded = np.array([fold_name(v) for v in encoded.dictionary.to_pylist()] + [""], dtype=object)
-    index = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    distinct = encoded.dictionary
+    ascii_ = np.asarray(pc.fill_null(pc.string_is_ascii(distinct), False).to_numpy(zero_copy_only=False), dtype=bool)
+    quick = pc.ascii_lower(pc.utf8_trim_whitespace(pc.replace_substring_regex(distinct, r"[\s\x0b\x1c-\x1f]+", " ")))
+    folded = np.array(quick.to_pylist() + [""], dtype=object)
+    for i in np.flatnonzero(~ascii_).tolist():
+        folded[i] = fold_name(distinct[i].as_py())
+    index = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
     return folded[index]
