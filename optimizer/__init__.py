@@ -1,7 +1,8 @@
 """reachmix's optimizer: strategies that choose posts per creator (contract sections 3-6).
 
 Entry points the CLI uses: ``optimize``, ``min_budget_for_reach``, ``frontier``; strategies by
-name with ``get_strategy``. See docs/optimizer.md.
+name with ``get_strategy``, configured once with ``make_strategy`` (frontier, compare, sweep and
+bench take the configured object, as scikit-learn meta-estimators take an estimator). See docs/optimizer.md.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import inspect
 from scenarios import Plan, Scenario
 
 from . import infeasibility
-from .base import Strategy, StrategyError, get_strategy, register, resolve_strategy, strategy_names
+from .base import (Strategy, StrategyError, get_strategy, make_strategy, register, resolve_strategy, strategy_names,
+                   with_settings)
 from .baselines import LowestCpmStrategy, RandomStrategy, TopEngagementStrategy, TopFollowersStrategy
 from .frontier import engagement_frontier, frontier, min_budget_for_reach
 from .greedy import GreedyEnumStrategy, GreedyStrategy
@@ -52,5 +54,6 @@ def optimize(scenario: Scenario, strategy: str | Strategy = "milp", *, gap: floa
 __all__ = [
     "GreedyEnumStrategy", "GreedyStrategy", "LowestCpmStrategy", "MilpStrategy", "Problem", "RandomStrategy",
     "Strategy", "StrategyError", "TopEngagementStrategy", "TopFollowersStrategy", "engagement_frontier",
-    "frontier", "get_strategy", "min_budget_for_reach", "optimize", "register", "resolve_strategy", "strategy_names",
+    "frontier", "get_strategy", "make_strategy", "min_budget_for_reach", "optimize", "register", "resolve_strategy",
+    "strategy_names", "with_settings",
 ]

@@ -3,10 +3,16 @@
 A strategy is any object with a ``name`` and ``select(scenario) -> Plan`` (``typing.Protocol``:
 no base class needed). Constructors only store parameters (scikit-learn style); all work happens
 in ``select``. Built-in names map to classes here; ``package.module:ClassName`` loads a user's own.
+``make_strategy`` turns a name and settings into a configured object once (the command line, a
+notebook); everything downstream (frontier, compare, sweep, bench, worker processes) takes that
+object, and ``with_settings`` copies it with a setting changed (bench's per-instance seed).
 """
 
 from __future__ import annotations
 
+import copyreg
+import dataclasses
+import functools
 import importlib
 import inspect
 import os
@@ -124,7 +130,22 @@ def resolve_strategy(name: str) -> Callable[..., Strategy]:
     if missing:
         raise StrategyError(f'strategy "{name}": {module_name}.{attr} is not a strategy class (it lacks '
                             f'{" and ".join(missing)})')
+    # Its objects travel to worker processes (compare, sweep, bench) as this name and their settings,
+    # so that a worker imports the module as it was found here (also from the working folder).
+    copyreg.pickle(factory, functools.partial(_reduce_loaded, name))
     return factory
+
+
+def _reduce_loaded(name: str, strategy: Any):
+    """Pickle a strategy loaded by ``package.module:ClassName`` as that name and its settings."""
+    settings = _constructor_settings(strategy)
+    if any(v is _MISSING for v in settings.values()):
+        return strategy.__reduce_ex__(4)  # not rebuildable from its settings: pickled as Python would
+    return _rebuild, (name, settings)
+
+
+def _rebuild(name: str, settings: dict[str, Any]) -> Strategy:
+    return resolve_strategy(name)(**settings)
 
 
 #: Settings one call site passes to whichever strategy the user picked (the CLI's --gap, --seed...):
@@ -159,3 +180,64 @@ def get_strategy(name: str, **params: Any) -> Strategy:
     if not isinstance(strategy, Strategy):
         raise StrategyError(f'strategy "{name}" has no name attribute and select(scenario) method')
     return strategy
+
+
+def make_strategy(strategy: str | Strategy = "milp", **settings: Any) -> Strategy:
+    """A configured strategy, made once where names and settings arrive (the command line, a notebook):
+    ``make_strategy("milp", gap=1e-4)``, or an object passed through unchanged.
+
+    ``settings`` left ``None`` are not passed. With a name, they go to ``get_strategy`` (the
+    ``COMMON_SETTINGS`` a strategy does not take are dropped; any other unknown setting raises with
+    a "did you mean"). With an object they are refused: configure the object instead.
+    """
+    given = {k: v for k, v in settings.items() if v is not None}
+    if isinstance(strategy, str):
+        return get_strategy(strategy, **given)
+    if not isinstance(strategy, Strategy):
+        raise StrategyError(f"strategy {strategy!r} is neither a name such as milp nor an object with a name "
+                            "and a select(scenario) method")
+    if given:
+        raise StrategyError(f"{', '.join(given)} given with a configured strategy object; set them on the object, "
+                            f"e.g. MilpStrategy({next(iter(given))}=...)")
+    return strategy
+
+
+def _constructor_settings(strategy: Strategy) -> dict[str, Any]:
+    """The object's constructor arguments as stored on it (scikit-learn's ``get_params``): a
+    dataclass's init fields, or each named constructor parameter read from the attribute of the same name."""
+    if dataclasses.is_dataclass(strategy):
+        return {f.name: getattr(strategy, f.name) for f in dataclasses.fields(strategy) if f.init}
+    try:
+        parameters = inspect.signature(type(strategy)).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {k: getattr(strategy, k, _MISSING) for k, p in parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+_MISSING = object()
+
+
+def with_settings(strategy: Strategy, **settings: Any) -> Strategy:
+    """A copy of ``strategy`` with those of ``settings`` its constructor takes (the others are not
+    its business and are ignored): how ``bench`` gives each instance its seed and how
+    ``min_budget_for_reach`` tightens the gap. The object itself is never changed.
+
+    Works for dataclasses and for classes that store each constructor argument as an attribute of
+    the same name (scikit-learn's rule); any other class is a ``StrategyError`` when a setting it
+    takes must change.
+    """
+    current = _constructor_settings(strategy)
+    changes = {k: v for k, v in settings.items() if k in current and k != "name"}
+    if not changes or all(current[k] is not _MISSING and current[k] == v for k, v in changes.items()):
+        return strategy
+    if dataclasses.is_dataclass(strategy):
+        return dataclasses.replace(strategy, **changes)
+    missing = [k for k, v in current.items() if v is _MISSING and k not in changes]
+    cls = type(strategy)
+    if missing:
+        raise StrategyError(f"strategy {getattr(strategy, 'name', cls.__name__)}: cannot make a copy with "
+                            f"{', '.join(changes)} changed: {cls.__qualname__} does not store its constructor "
+                            f"argument {', '.join(missing)} as an attribute of that name; store every argument "
+                            "unchanged in __init__ (or make the class a dataclass)")
+    return cls(**{**current, **changes})

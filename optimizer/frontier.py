@@ -8,6 +8,9 @@
 * ``frontier``: best target reach per budget (one certified solve per budget).
 * ``engagement_frontier``: reach against engagements at the scenario's budget, by weighted sums
   of the two normalised metrics (finds the supported points of the frontier).
+
+Each takes one configured strategy (``MilpStrategy(gap=1e-3, time_limit=30)``, or a name for its
+default settings), as scikit-learn meta-estimators take an estimator.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import numpy as np
 from scenarios import InfeasibleError, Objective, Plan, ReachModel, Scenario
 from scenarios.calendar import window_capacity
 
+from .base import Strategy, make_strategy, with_settings
+
 
 def _with(scenario: Scenario, *, budget: float | None = None, weights: dict | None = None) -> Scenario:
     kw = {}
@@ -30,10 +35,10 @@ def _with(scenario: Scenario, *, budget: float | None = None, weights: dict | No
     return dataclasses.replace(scenario, **kw)
 
 
-def _solve(scenario: Scenario, strategy, **params) -> Plan:
+def _solve(scenario: Scenario, strategy: Strategy) -> Plan:
     from . import optimize
 
-    return optimize(scenario, strategy, **params)
+    return optimize(scenario, strategy)
 
 
 def _row(scenario: Scenario, model: ReachModel, plan: Plan | None, reason: str | None = None) -> dict:
@@ -52,9 +57,12 @@ def _row(scenario: Scenario, model: ReachModel, plan: Plan | None, reason: str |
 
 
 def min_budget_for_reach(scenario: Scenario, target_reach: float, *, tolerance: float = 0.005,
-                         gap: float = 1e-3, time_limit: float | None = None, solver: str = "highs",
-                         strategy: str = "milp") -> tuple[float, Plan]:
+                         strategy: Strategy | str = "milp") -> tuple[float, Plan]:
     """Smallest budget (within ``tolerance``, relative) at which a plan reaches ``target_reach``.
+
+    ``strategy`` (a configured object, or a name for its default settings) decides each budget; a
+    ``MilpStrategy`` runs in decision mode and, while a budget is undecided, with its gap tightened
+    ten and a hundred times.
 
     Returns ``(budget, plan)``: ``plan`` reaches the target and costs at most ``budget``.
     ``plan.stats``: ``budget_lower_bound`` is the largest budget *proven* too small (its certified
@@ -85,7 +93,7 @@ def min_budget_for_reach(scenario: Scenario, target_reach: float, *, tolerance: 
     # Reach is a float sum over cells: two computations of the same plan may differ in the last
     # bits, so "reaches" means at least ``goal``; a "too small" proof excludes even that.
     goal = float(target_reach) * (1.0 - REACH_RTOL)
-    search = _Search(sc, model, goal, gap, time_limit, solver, strategy)
+    search = _Search(sc, model, goal, make_strategy(strategy))
 
     # Feasibility is not monotone in the budget (a min_budget_share cannot be spent from a huge
     # budget), so search upwards from the scenario's own budget, doubling, rather than down from
@@ -149,9 +157,10 @@ class _Search:
     #: Gaps tried in turn while a budget is undecided, as factors of the requested gap.
     GAP_STEPS = (1.0, 0.1, 0.01)
 
-    def __init__(self, sc, model, target, gap, time_limit, solver, strategy):
-        self.sc, self.model, self.target = sc, model, target
-        self.gap, self.time_limit, self.solver, self.strategy = gap, time_limit, solver, strategy
+    def __init__(self, sc, model, target, strategy: Strategy):
+        self.sc, self.model, self.target, self.strategy = sc, model, target, strategy
+        # A strategy without a gap setting proves nothing more when asked again: one try per budget.
+        self.gap = float(getattr(strategy, "gap", 0.0) or 0.0)
         self.reached, self.why, self.solves, self.tried = 0.0, None, 0, []
 
     def tried_below(self, hi: float, tolerance: float) -> bool:
@@ -159,12 +168,12 @@ class _Search:
 
     def _plan(self, budget: float, gap: float) -> Plan:
         sc = _with(self.sc, budget=budget)
-        if self.strategy != "milp":
-            return _solve(sc, self.strategy, gap=gap, time_limit=self.time_limit, solver=self.solver)
         from .milp import MilpStrategy
 
+        if not isinstance(self.strategy, MilpStrategy):
+            return _solve(sc, with_settings(self.strategy, gap=gap))
         # Decision mode: the solver stops as soon as the question at this budget is answered.
-        return MilpStrategy(gap=gap, time_limit=self.time_limit, solver=self.solver, target=self.target).select(sc)
+        return dataclasses.replace(self.strategy, gap=gap, target=self.target).select(sc)
 
     def decide(self, budget: float) -> tuple[str, Plan | None, float]:
         """("enough" | "small" | "undecided", plan, its spend) at ``budget``."""
@@ -198,13 +207,14 @@ def _eligible_any_budget(model) -> np.ndarray:
     return eligible(dataclasses.replace(model, scenario=huge))
 
 
-def frontier(scenario: Scenario, budgets=None, points: int = 10, *, strategy: str = "milp", gap: float = 1e-3,
-             time_limit: float | None = None, solver: str = "highs", seed: int = 0,
+def frontier(scenario: Scenario, budgets=None, points: int = 10, *, strategy: Strategy | str = "milp",
              metric: str = "target_reach") -> list[dict]:
-    """Best ``metric`` per budget: one row per budget (default: 20% .. 200% of the scenario's).
+    """Best ``metric`` per budget: one row per budget (default: 20% .. 200% of the scenario's), each
+    chosen by ``strategy`` (a configured object, e.g. ``MilpStrategy(gap=1e-2)``, or a name).
 
     An infeasible budget gives a row with ``status = "infeasible"`` and the reason.
     """
+    strategy = make_strategy(strategy)
     if budgets is None:
         budgets = scenario.budget * np.linspace(0.2, 2.0, int(points))
     sc = _with(scenario, weights={metric: 1.0})
@@ -213,7 +223,7 @@ def frontier(scenario: Scenario, budgets=None, points: int = 10, *, strategy: st
     for b in budgets:
         at = _with(sc, budget=float(b))
         try:
-            plan = _solve(at, strategy, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+            plan = _solve(at, strategy)
         except InfeasibleError as exc:
             rows.append(_row(at, model, None, str(exc)))
             continue
@@ -221,12 +231,12 @@ def frontier(scenario: Scenario, budgets=None, points: int = 10, *, strategy: st
     return rows
 
 
-def engagement_frontier(scenario: Scenario, points: int = 7, *, strategy: str = "milp", gap: float = 1e-3,
-                        time_limit: float | None = None, solver: str = "highs") -> list[dict]:
-    """Target reach against engagements at the scenario's budget (Pareto-optimal rows only)."""
-    params = dict(gap=gap, time_limit=time_limit, solver=solver)
-    top_reach = _solve(_with(scenario, weights={"target_reach": 1.0}), strategy, **params)
-    top_eng = _solve(_with(scenario, weights={"engagements": 1.0}), strategy, **params)
+def engagement_frontier(scenario: Scenario, points: int = 7, *, strategy: Strategy | str = "milp") -> list[dict]:
+    """Target reach against engagements at the scenario's budget (Pareto-optimal rows only), each
+    point chosen by ``strategy`` (a configured object or a name)."""
+    strategy = make_strategy(strategy)
+    top_reach = _solve(_with(scenario, weights={"target_reach": 1.0}), strategy)
+    top_eng = _solve(_with(scenario, weights={"engagements": 1.0}), strategy)
     model = ReachModel.build(scenario)
     r_max = max(model.evaluate(top_reach.posts).target_reach, 1e-9)
     e_max = max(model.evaluate(top_eng.posts).engagements, 1e-9)
@@ -234,7 +244,7 @@ def engagement_frontier(scenario: Scenario, points: int = 7, *, strategy: str = 
     for alpha in np.linspace(0.0, 1.0, int(points)):
         weights = {k: v for k, v in {"target_reach": (1 - alpha) / r_max, "engagements": alpha / e_max}.items() if v}
         sc = _with(scenario, weights=weights)
-        plan = _solve(sc, strategy, **params)
+        plan = _solve(sc, strategy)
         row = _row(sc, model, plan)
         row["weight_engagements"] = float(alpha)
         rows.append(row)

@@ -8,6 +8,8 @@ search once the caller's stopping rule holds, and the solver options below.
 
 from __future__ import annotations
 
+import os
+
 import highspy
 import numpy as np
 
@@ -149,6 +151,8 @@ class HighsModel:
 
 
 _BANNER_SHOWN = False
+#: The process whose HiGHS scheduler is live (None until the first solve).
+_SCHEDULER_PID: int | None = None
 
 
 def new_highs() -> "highspy.Highs":
@@ -158,11 +162,17 @@ def new_highs() -> "highspy.Highs":
     set) the first time one is created; that would corrupt ``--format json`` on stdout, so the
     first construction runs with file descriptor 1 pointed at /dev/null.
     """
-    global _BANNER_SHOWN
+    global _BANNER_SHOWN, _SCHEDULER_PID
+    pid = os.getpid()
+    if _SCHEDULER_PID is not None and _SCHEDULER_PID != pid:
+        # A forked child (scenarios/processes.py's workers) inherits HiGHS's global thread scheduler
+        # without its threads: the next parallel solve then spins for ever (measured: a MILP that
+        # takes 4 s hung past 60 s after the parent had solved one). Rebuild it once per process.
+        highspy.Highs.resetGlobalScheduler(False)  # not blocking: the old threads do not exist here
+    _SCHEDULER_PID = pid
     if _BANNER_SHOWN:
         h = highspy.Highs()
     else:
-        import os
         import sys
 
         sys.stdout.flush()

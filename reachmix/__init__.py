@@ -27,6 +27,7 @@ from scenarios.table import ReadOptions
 
 from .api import (
     backtest,
+    bench,
     calibrate,
     compare,
     evaluate,
@@ -41,12 +42,12 @@ from .api import (
     simulate,
     sweep,
 )
-from .results import Backtest, Comparison, Frontier, Simulation, Sweep
+from .results import Backtest, Benchmark, Comparison, Frontier, Simulation, Sweep
 
 __all__ = [
-    "Backtest", "Comparison", "CreatorPool", "Frontier", "GreedyEnumStrategy", "GreedyStrategy",
+    "Backtest", "Benchmark", "Comparison", "CreatorPool", "Frontier", "GreedyEnumStrategy", "GreedyStrategy",
     "LowestCpmStrategy", "MilpStrategy", "Plan", "PlanSummary", "PoolOptions", "RandomStrategy", "ReachmixError",
     "ReadOptions", "Scenario", "Simulation", "Strategy", "Sweep", "TopEngagementStrategy", "TopFollowersStrategy",
-    "backtest", "calibrate", "compare", "evaluate", "frontier", "ingest", "load_scenario", "make_strategy",
+    "backtest", "bench", "calibrate", "compare", "evaluate", "frontier", "ingest", "load_scenario", "make_strategy",
     "optimize", "optimize_for_kpis", "parse_pool", "scenario_from_dict", "scenario_from_frame", "simulate", "strategy_names", "sweep",
 ]

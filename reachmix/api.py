@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 
 import optimizer
-from optimizer import Strategy, get_strategy
-from scenarios import InfeasibleError, Plan, ReachmixError, Scenario, plan_from_json
+from optimizer import Strategy, make_strategy
+from scenarios import Plan, ReachmixError, Scenario, plan_from_json
 from scenarios import load_scenario as _load_scenario
 from scenarios.loader import apply_overrides, scenario_from_dict as _scenario_from_dict
 from scenarios.plan_summary import PlanSummary
 from scenarios.table import ReadOptions
 
-from .results import Backtest, Comparison, Frontier, Simulation, Sweep
+from .results import Backtest, Benchmark, Comparison, Frontier, Simulation, Sweep
 
 ScenarioLike = Scenario | str | Path
 StrategyLike = Strategy | str
@@ -59,24 +59,6 @@ def _scenario(scenario: ScenarioLike) -> Scenario:
         return _load_scenario(scenario)
     raise ReachmixError(f"expected a Scenario or a scenario file's path, not {type(scenario).__name__}; "
                         "use reachmix.load_scenario or Scenario.from_dict")
-
-
-def make_strategy(strategy: StrategyLike = "milp", **settings: Any) -> Strategy:
-    """A configured strategy: ``make_strategy("milp", gap=1e-4)`` or an object passed through.
-
-    ``settings`` left ``None`` are not passed. Settings with an object are refused (configure the
-    object instead), and settings the named strategy does not take raise with a "did you mean".
-    """
-    given = {k: v for k, v in settings.items() if v is not None}
-    if isinstance(strategy, str):
-        return get_strategy(strategy, **given)
-    if not isinstance(strategy, Strategy):
-        raise ReachmixError(f"strategy {strategy!r} is neither a name such as milp nor an object with a name "
-                            "and a select(scenario) method")
-    if given:
-        raise ReachmixError(f"{', '.join(given)} given with a configured strategy object; set them on the object, "
-                            f"e.g. MilpStrategy({next(iter(given))}=...)")
-    return strategy
 
 
 def optimize(scenario: ScenarioLike, strategy: StrategyLike = "milp", *, budget: float | None = None,
@@ -143,31 +125,10 @@ def _strategies(strategies: StrategyLike | Sequence[StrategyLike]) -> list[Strat
 
 
 def _row(sc: Scenario, strategy: Strategy, simulate: bool) -> tuple[dict[str, Any], Plan | None]:
-    """One comparison row, the same keys as ``whatif.compare.evaluate_row`` (without ``file``)."""
-    from whatif.compare import ROW_NUMBERS
-    from whatif.plausibility import simulation_warnings, unique
-    from whatif.results import plan_result
+    """One comparison row, as ``reachmix compare --format json`` (without ``file``), and its plan."""
+    from whatif.compare import strategy_row
 
-    try:
-        plan = optimizer.optimize(sc, strategy)
-    except InfeasibleError as exc:
-        return ({"scenario": sc.name, "strategy": strategy.name, "status": "infeasible", "reason": str(exc),
-                 "currency": sc.currency, "budget": float(sc.budget), **{k: None for k in ROW_NUMBERS},
-                 "creators_by_tier": {}, "spend_by_tier": {}, "warnings": []}, None)
-    result = plan_result(sc, plan)
-    row = {key: result[key] for key in ("scenario", "strategy", "status", "currency", "budget",
-                                       "creators_by_tier", "spend_by_tier", *ROW_NUMBERS, "warnings")}
-    row["warnings"] = unique(list(sc.pool.warnings) + row["warnings"])
-    if simulate:
-        import simulate as sim
-
-        outcome = sim.simulate(sc, plan.posts, post_days=plan.days).to_dict()
-        for metric in ("views", "target_reach", "followers_gained"):
-            for q in ("p5", "p50", "p95"):
-                row[f"sim_{metric}_{q}"] = outcome["totals"][metric][q]
-        row["kpi_targets"] = outcome["kpi_targets"]
-        row["warnings"] = unique(row["warnings"] + simulation_warnings(sc, outcome))
-    return row, plan
+    return strategy_row(sc, strategy, simulate)
 
 
 def compare(scenarios: ScenarioLike | Sequence[ScenarioLike], strategies: StrategyLike | Sequence[StrategyLike] =
@@ -242,6 +203,29 @@ def frontier(scenario: ScenarioLike, budgets: Sequence[float] | None = None, *, 
     """The best ``metric`` per budget (default budgets: ``points`` from 20% to 200% of the scenario's)."""
     rows = optimizer.frontier(_scenario(scenario), budgets, points, strategy=make_strategy(strategy), metric=metric)
     return Frontier(rows=rows, title=f"Best {metric} per budget")
+
+
+def bench(strategies: StrategyLike | Sequence[StrategyLike] | Mapping[str, StrategyLike] | None = None, *,
+          creators: int = 1000, instances: int = 10, seed: int = 0, families: Sequence[Any] | None = None,
+          pisinger: bool | str | Path = False, kpi_runs: int = 0, jobs: int = 1) -> Benchmark:
+    """Score strategies against certified references, as ``reachmix bench``: every strategy on
+    ``instances`` synthetic scenarios of ``creators`` creators (or of each ``whatif.bench.Family`` in
+    ``families``) and, with ``pisinger=True`` (or a folder), on Pisinger's knapsack instances.
+
+    ``strategies``: names or configured objects (default: every built-in strategy); a mapping labels
+    them, e.g. ``{"milp-fast": MilpStrategy(gap=0.05), "milp": MilpStrategy()}``. A strategy that
+    takes a ``seed`` gets each instance's. ``kpi_runs`` > 0 also simulates each plan that many runs
+    for the probability of meeting the instance's priority-1 KPI. ``.rows``: one per strategy (ratio
+    to the best proven bound or known optimum, time, budget use); ``.result``: the command's JSON.
+    """
+    from scenarios.knapsack import BUNDLED
+    from whatif.bench import DEFAULT_STRATEGIES, Family, bench_table, bench as run_bench
+
+    chosen = [Family(creators=int(creators))] if families is None else list(families)
+    folder = None if pisinger is False else Path(BUNDLED if pisinger is True else pisinger)
+    result = run_bench(DEFAULT_STRATEGIES if strategies is None else strategies, families=chosen if instances else (),
+                       instances=int(instances), seed=int(seed), pisinger=folder, jobs=jobs, kpi_runs=int(kpi_runs))
+    return Benchmark(rows=result["summary"], title=bench_table(result).title, result=result)
 
 
 def calibrate(history: str | Path, *, horizon: float | None = None):

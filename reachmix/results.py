@@ -161,6 +161,18 @@ class Frontier(Rows):
         return ["budget", "status", "spent", "target_reach", "target_impressions", "engagements", "creators", "gap"]
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class Benchmark(Rows):
+    """Strategies scored on benchmark instances (``reachmix.bench``): ``rows`` one per strategy,
+    as the table of ``reachmix bench``; ``result`` the command's JSON (per-instance results too)."""
+
+    result: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _columns(self) -> list[str]:
+        return ["strategy", "instances", "ratio_mean", "ratio_worst", "proven_optimal_share", "seconds_median",
+                "budget_use_mean", "kpi_p1_mean"]
+
+
 @dataclass(frozen=True, eq=False)
 class Backtest:
     """How good the forecasts of new videos are (``reachmix.backtest``): ``result`` is the

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from .audience import AGE_BUCKETS, AGE_COLUMNS
 from .csv_text import TEXT, columns_csv, fixed, fixed_units, join, text
-from .errors import ScenarioError
+from .errors import ScenarioError, option
 from .files import atomic_write_bytes, check_out_dir
 from .limits import check_memory
 from .tiers import DEFAULT_BOUNDS, TIER_NAMES
@@ -221,8 +221,8 @@ def _check_args(n, seed, per_creator: int = BYTES_PER_CREATOR) -> None:
         raise ScenarioError(f"generate: the number of creators must be a whole number >= 1, not {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ScenarioError(f"generate: the seed must be a whole number >= 0, not {seed!r}")
-    check_memory(int(n) * per_creator, f"generating {int(n):,} creators", "generate fewer creators "
-                 "(--creators); several smaller pools with different seeds can be concatenated")
+    check_memory(int(n) * per_creator, f"generating {int(n):,} creators", f"generate fewer creators "
+                 f"({option('creators')}); several smaller pools with different seeds can be concatenated")
 
 
 def _followers(rng, tiers: np.ndarray) -> np.ndarray:
@@ -514,7 +514,7 @@ def write_example(out_dir: str | Path, n: int, seed: int, *,
     them (unchanged since) or with ``force``; each is replaced atomically. Returns their paths."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ScenarioError(f"{out}: is a file, not a directory; give --out a directory")
+        raise ScenarioError(f"{out}: is a file, not a directory; give {option('out')} a directory")
     check_out_dir(out, EXAMPLE_FILES, force=force)  # before the work: a refusal costs nothing
     columns, values = _pool_columns(n, seed, locations, currency, fx_rate, WRITE_BYTES_PER_CREATOR)
     toml = _scenariotext(values, seed, name=name or f"synthetic-{n}-seed{seed}", currency=currency,

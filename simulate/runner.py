@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from scenarios import Scenario
+from scenarios.errors import option
 from scenarios.limits import check_memory
 from scenarios.processes import for_each_result
 
@@ -80,7 +81,7 @@ def check_budget(scenario: Scenario, *, runs: int | None = None, days: int | Non
     size = f"{n_runs:,} runs x {n_days:,} days" + (f" ([simulation] {' and '.join(from_file)}{where})"
                                                     if from_file else "")
     check_memory(memory_estimate(n_runs, n_days, jobs), f"simulating {size}",
-                 "lower the runs (--runs) or the days; the percentiles need every run's daily values "
+                 f"lower the runs ({option('runs')}) or the days; the percentiles need every run's daily values "
                  f"({BYTES_PER_RUN_DAY} bytes per run-day), so chunking does not reduce this")
 
 

@@ -251,6 +251,28 @@ def test_a_users_class_from_the_working_folder_is_loaded_and_run(user_module):
     assert plan["strategy"] == "cheapest-one" and plan["posts"] == 1
 
 
+def test_a_users_strategy_keeps_its_spec_as_label_in_bench_and_rows_without_a_plan(user_module, tmp_path):
+    """Issue 13: objects go to the workers (by the spec, so they import the module as it was found),
+    and the output still names them as before: bench by the spec, compare by the plan's own name."""
+    import re as _re
+
+    from scenarios.generate import write_example
+
+    spec = f"{user_module}:Cheapest"
+    result = invoke("bench", "--strategy", f"{spec},random", "--creators", 40, "--instances", 2, "--kpi-runs", 0,
+                    "--jobs", 2, "--format", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["strategies"] == [r["strategy"] for r in out["summary"]] == [spec, "random"]
+    path, _ = write_example(tmp_path / "tiny", 40, 3)
+    path.write_text(_re.sub(r"(?m)^total = .*$", "total = 1", path.read_text(), count=1))
+    result = invoke("compare", EX, path, "--strategy", spec, "--jobs", 2, "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert [r["strategy"] for r in rows] == ["cheapest-one", spec]  # a plan, then rules that conflict
+    assert "reason" not in rows[0] and rows[1]["status"] == "infeasible" and rows[1]["reason"]
+
+
 def test_a_users_function_or_incomplete_class_is_refused_uncalled(user_module):
     result = invoke("optimize", EX, "--strategy", f"{user_module}:make_strategy")
     assert result.exit_code == 2

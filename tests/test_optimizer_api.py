@@ -59,3 +59,32 @@ def test_time_limit_returns_best_so_far():
     greedy = optimize(big, "greedy")
     assert plan.objective_value >= greedy.objective_value
     assert plan.seconds < 15
+
+
+_FORKED_SOLVES = """
+import optimizer
+from optimizer.milp import MilpStrategy
+from optimizer.synthetic import random_scenario
+from scenarios.processes import run_tasks
+
+def solve(seed):
+    return optimizer.optimize(random_scenario(200, seed), MilpStrategy(gap=1e-3)).status
+
+optimizer.optimize(random_scenario(200, 9), MilpStrategy(gap=1e-3))  # the parent's HiGHS scheduler is live
+print(run_tasks(solve, [(1,), (2,)], jobs=2, start_method="fork"))
+"""
+
+
+def test_highs_solves_in_forked_workers_after_the_parent_solved():
+    """HiGHS's global scheduler does not survive fork: without a reset per process a forked worker's
+    solve spun for ever (compare --jobs 2 after a solve in the same process). Run in a fresh
+    interpreter with a timeout so that a regression fails instead of hanging the suite."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", _FORKED_SOLVES], cwd=root, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "['optimal', 'optimal']"

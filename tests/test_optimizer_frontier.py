@@ -80,3 +80,32 @@ def test_min_budget_with_a_budget_share_rule_searches_up_from_the_scenario_budge
     assert budget - lower <= 0.005 * budget
     below = optimize(sc, "milp", budget=lower)
     assert below.upper_bound < 100_000 * (1 + 1e-3)  # proven (within the gap) not enough below the bracket
+
+
+def test_frontiers_take_one_configured_strategy(sc):
+    """Issue 13: a configured object, not gap/time_limit/solver/seed threaded through."""
+    from optimizer import GreedyStrategy, MilpStrategy
+
+    budgets = [0.5 * sc.budget, sc.budget]
+    rows = frontier(sc, budgets, strategy=MilpStrategy(gap=0.05, solver="cbc"))
+    assert [r["strategy"] for r in rows] == ["milp", "milp"]
+    assert all(r["gap"] <= 0.05 for r in rows)
+    greedy = frontier(sc, budgets, strategy=GreedyStrategy())
+    assert [r["strategy"] for r in greedy] == ["greedy", "greedy"] and all(r["gap"] is None for r in greedy)
+    assert [r["target_reach"] for r in frontier(sc, budgets, strategy="greedy")] == [r["target_reach"] for r in greedy]
+    assert engagement_frontier(sc, points=2, strategy=GreedyStrategy())
+    with pytest.raises(TypeError, match="gap"):
+        frontier(sc, budgets, gap=0.01)
+
+
+def test_min_budget_for_reach_takes_a_configured_strategy(sc):
+    from optimizer import GreedyStrategy, MilpStrategy
+
+    model = ReachModel.build(sc)
+    target = 0.5 * model.evaluate(optimize(sc, "greedy").posts).target_reach
+    budget, plan = min_budget_for_reach(sc, target, tolerance=0.05, strategy=MilpStrategy(gap=0.01, time_limit=60))
+    assert plan.strategy == "milp" and model.evaluate(plan.posts).target_reach >= target * (1 - 1e-9)
+    g_budget, g_plan = min_budget_for_reach(sc, target, tolerance=0.05, strategy=GreedyStrategy())
+    assert g_plan.strategy == "greedy" and g_budget >= budget * (1 - 0.05)
+    with pytest.raises(TypeError, match="solver"):
+        min_budget_for_reach(sc, target, solver="cbc")

@@ -296,3 +296,16 @@ def test_ingest_writes_a_pool_a_scenario_can_use(tmp_path):
     pooled = reachmix.scenario_from_dict({"budget": {"total": 1e5}, "pool": {"file": "creators.csv"}},
                                          base_dir=tmp_path / "out")
     assert pooled.pool.size == summary["priced"]
+
+
+def test_bench_takes_names_and_configured_objects():
+    result = reachmix.bench(["greedy", reachmix.MilpStrategy(gap=0.01)], creators=60, instances=2)
+    assert isinstance(result, reachmix.Benchmark) and repr(result) == "Benchmark(2 rows)"
+    assert [r["strategy"] for r in result.rows] == ["greedy", "milp"] == result.result["strategies"]
+    milp = result.rows[1]
+    assert milp["proven_optimal_share"] == 1.0 and milp["ratio_worst"] >= 1 - 0.01 - 1e-9
+    assert "<th>ratio_mean</th>" in result._repr_html_()
+    labelled = reachmix.bench({"fast": reachmix.MilpStrategy(gap=0.5)}, creators=60, instances=1)
+    assert [r["strategy"] for r in labelled] == ["fast"]
+    with pytest.raises(ReachmixError, match='two strategies are both named "milp"'):
+        reachmix.bench(["milp", reachmix.MilpStrategy(gap=0.5)], creators=60, instances=1)

@@ -10,7 +10,7 @@ import pytest
 
 import optimizer
 from scenarios import load_scenario
-from scenarios.errors import ScenarioError
+from scenarios.errors import ReachmixError, ScenarioError
 from scenarios.generate import write_example
 from whatif import jobs
 from whatif.bench import Family, bench, synthetic_instance
@@ -141,3 +141,122 @@ def test_synthetic_instances_are_deterministic_and_follow_the_family():
     assert a.pool.size == 80
     assert a.budget == pytest.approx(0.1 * (a.pool.price + a.pool.fee).sum())
     assert not a.constraints.min_count and a.constraints.max_creator_share is None
+
+
+# --- configured strategy objects (issue 13): settings travel with the object ----------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Tagged:
+    """Greedy's plan, named after its setting: shows which settings the worker's copy had."""
+
+    tag: str = "plain"
+    name: str = "tagged"
+
+    def select(self, scenario, *, problem=None):
+        plan = optimizer.GreedyStrategy().select(scenario, problem=problem)
+        return dataclasses.replace(plan, strategy=f"tagged-{self.tag}")
+
+
+class Stored:
+    """Not a dataclass, but stores its constructor arguments (scikit-learn's rule)."""
+
+    name = "stored"
+
+    def __init__(self, seed: int = 0, width: int = 2):
+        self.seed, self.width = seed, width
+
+    def select(self, scenario):
+        return optimizer.RandomStrategy(seed=self.seed).select(scenario)
+
+
+class Forgetful(Stored):
+    def __init__(self, seed: int = 0, width: int = 2):
+        self.seed, self._width = seed, width
+
+
+def test_compare_carries_configured_objects_to_the_workers(small):
+    from optimizer import MilpStrategy
+
+    rows = compare([small, small], [MilpStrategy(gap=0.0), MilpStrategy(), Tagged("blue")], jobs=2)
+    assert [r["strategy"] for r in rows] == ["milp", "milp", "tagged-blue"] * 2
+    exact, default = rows[0], rows[1]
+    assert exact["gap"] == 0.0 < default["gap"] <= 1e-3  # gap=0 reached the worker: proven exactly
+    assert exact["target_reach"] >= default["target_reach"]
+    assert rows[3]["gap"] == 0.0 and rows[3]["target_reach"] == exact["target_reach"]
+    with pytest.raises(ValueError, match='solver must be "highs" or "cbc", not "nope"'):
+        compare([small, small], [MilpStrategy(solver="nope")], jobs=2)  # raised in a worker, by its copy
+
+
+def test_sweep_and_bench_take_configured_objects(small):
+    rows = sweep(small, ["budget.total=500,1000"], strategy=Tagged("red"), jobs=2)
+    assert [r["strategy"] for r in rows] == ["tagged-red", "tagged-red"]
+    fam = Family(creators=60)
+    by_name = bench(["random"], families=[fam], instances=2, seed=4)
+    # Each instance gives the strategy its seed, whatever the object was configured with.
+    by_object = bench([optimizer.RandomStrategy(seed=99), Stored(seed=99)], families=[fam], instances=2, seed=4,
+                      jobs=2)
+    assert by_object["strategies"] == ["random", "stored"]
+    values = [[r["value"] for r in o["results"]] for o in by_object["instances"]]
+    assert [v[0] for v in values] == [o["results"][0]["value"] for o in by_name["instances"]]
+    assert [v[1] for v in values] == [v[0] for v in values]
+
+
+def test_bench_labels_strategies_and_judges_each_by_its_own_gap():
+    from optimizer import MilpStrategy
+
+    fam = Family(creators=80, budget_share=0.05)
+    result = bench({"loose": MilpStrategy(gap=0.5), "milp": MilpStrategy()}, families=[fam], instances=2)
+    assert result["strategies"] == ["loose", "milp"]
+    assert [r["strategy"] for r in result["instances"][0]["results"]] == ["loose", "milp"]
+    loose = [r for o in result["instances"] for r in o["results"] if r["strategy"] == "loose"]
+    within = [(r["upper_bound"] - r["value"]) / r["upper_bound"] <= 0.5 for r in loose]
+    summary = {r["strategy"]: r for r in result["summary"]}
+    assert summary["loose"]["proven_optimal_share"] == np.mean(within) == 1.0
+    assert summary["milp"]["proven_optimal_share"] == 1.0
+    with pytest.raises(ReachmixError, match='two strategies are both named "milp"; label them with a '
+                                                       'mapping, e.g. {"milp-fast": MilpStrategy'):
+        bench([MilpStrategy(), MilpStrategy(gap=0.1)], families=[fam], instances=1)
+
+
+def test_unknown_strategies_and_settings_still_say_did_you_mean(small):
+    from optimizer import MilpStrategy, StrategyError, make_strategy
+
+    with pytest.raises(StrategyError, match='unknown strategy "mlip" \\(did you mean "milp"\\?\\)'):
+        compare([small], ["mlip"])
+    with pytest.raises(StrategyError, match='strategy "milp": unknown setting gapp \\(did you mean "gap"\\?\\)'):
+        make_strategy("milp", gapp=0.5)
+    with pytest.raises(TypeError, match="gapp"):
+        MilpStrategy(gapp=0.5)  # a configured object refuses a typo as it is made
+    with pytest.raises(StrategyError, match="^time_limit given with a configured strategy object; set them on"):
+        make_strategy(MilpStrategy(), time_limit=5)
+    with pytest.raises(TypeError, match="options"):
+        compare([small], ["milp"], options={"gap": 0.5})  # the old threading is gone
+
+
+def test_with_settings_copies_and_never_changes_the_object():
+    from optimizer import MilpStrategy, StrategyError, with_settings
+
+    milp = MilpStrategy(gap=0.01, time_limit=5)
+    tighter = with_settings(milp, gap=0.001, seed=3)  # seed: not a MILP setting, ignored
+    assert (tighter.gap, tighter.time_limit, milp.gap) == (0.001, 5, 0.01)
+    assert with_settings(optimizer.GreedyStrategy(), seed=3, gap=0.0) == optimizer.GreedyStrategy()
+    rebuilt = with_settings(Stored(seed=1, width=7), seed=5)
+    assert (type(rebuilt), rebuilt.seed, rebuilt.width) == (Stored, 5, 7)
+    with pytest.raises(StrategyError, match="^strategy stored: cannot make a copy with seed changed: .*Forgetful "
+                                            "does not store its constructor argument width as an attribute"):
+        with_settings(Forgetful(seed=1), seed=5)
+
+
+def test_a_strategy_loaded_by_module_path_travels_by_that_path(monkeypatch):
+    """Workers (Dask's spawned ones too) import the user's module as the name was resolved here."""
+    import pickle
+    from pathlib import Path
+
+    from optimizer import make_strategy
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    strategy = make_strategy("benchmarks.example_strategy:CheapestFirst")
+    data = pickle.dumps(strategy)
+    assert b"benchmarks.example_strategy:CheapestFirst" in data and b"_rebuild" in data
+    assert pickle.loads(data) == strategy

@@ -9,6 +9,10 @@ Score of a strategy on an instance = its objective value / the instance's refere
 reference is the known optimum (Pisinger) or else the smallest *proven* upper bound any strategy
 reported (so the ratio is a certified lower bound on the strategy's true quality). Only when no
 strategy proves a bound is the best value found used, and the row says so.
+
+Strategies come configured (``MilpStrategy(gap=1e-2, time_limit=30)``, or names for their default
+settings; a mapping labels them): each task carries the objects, each given the instance's seed
+when it takes one (common random numbers), and a gap of 0 on Pisinger's instances when it takes a gap.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.base import Strategy, with_settings
 from scenarios import ReachModel, Scenario, parse_pool, scenario_from_dict
 from scenarios.errors import ScenarioError
 from scenarios.tiers import TIER_NAMES, Tiers
 
+from .compare import Strategies, labelled
 from .formats import Table
 from .parallel import run_tasks
 
@@ -96,8 +102,9 @@ def _resample(rows, n, mix, seed):
     return [rows[i] for i in picked]
 
 
-def run_instance(kind: str, spec: Any, seed: int, strategies: Sequence[str], options: Mapping[str, Any]) -> dict:
-    """Solve one instance with every strategy; a top-level function for process pools and Dask."""
+def run_instance(kind: str, spec: Any, seed: int, strategies: Sequence[tuple[str, Strategy]], kpi_runs: int) -> dict:
+    """Solve one instance with every ``(label, configured strategy)``; a top-level function for
+    process pools and Dask."""
     import optimizer
     from scenarios.knapsack import as_scenario, read_instance
 
@@ -109,12 +116,10 @@ def run_instance(kind: str, spec: Any, seed: int, strategies: Sequence[str], opt
         scenario, known = synthetic_instance(Family(**spec), seed), None
         label = scenario.name
     model = ReachModel.build(scenario)
-    options = dict(options)
-    kpi_runs = int(options.pop("kpi_runs", 0) or 0)
     results = []
-    for name in strategies:
+    for name, strategy in strategies:
         start = time.perf_counter()
-        plan = optimizer.optimize(scenario, name, seed=seed, **options)
+        plan = optimizer.optimize(scenario, strategy)
         seconds = time.perf_counter() - start
         ev = model.evaluate(plan.posts)
         value = scenario.objective.value(ev.metrics())
@@ -146,33 +151,45 @@ def _kpi_p1(scenario: Scenario, plan, runs: int, seed: int) -> float | None:
     return float(rows[0]["probability"])
 
 
-def bench(strategies: Sequence[str] = DEFAULT_STRATEGIES, *, families: Sequence[Family] = (Family(),),
-          instances: int = 10, seed: int = 0, pisinger: str | Path | None = None, gap: float = 1e-3,
-          time_limit: float | None = None, jobs: int = 1, dask: str | None = None,
-          progress: Callable[[int, int], None] | None = None, kpi_runs: int = 0) -> dict[str, Any]:
+def bench(strategies: Strategies = DEFAULT_STRATEGIES, *, families: Sequence[Family] = (Family(),),
+          instances: int = 10, seed: int = 0, pisinger: str | Path | None = None, jobs: int = 1,
+          dask: str | None = None, progress: Callable[[int, int], None] | None = None,
+          kpi_runs: int = 0) -> dict[str, Any]:
     """Run every strategy on every instance; returns per-instance results and per-strategy summaries.
 
-    ``kpi_runs`` > 0: also simulate each plan that many runs and report the probability of meeting
-    the instance's priority-1 KPI (synthetic families carry the generator's [[kpi]] targets)."""
-    options = {"gap": gap, "time_limit": time_limit, "kpi_runs": int(kpi_runs)}
-    tasks = [("synthetic", dataclasses.asdict(f), seed + k, tuple(strategies), options)
+    ``strategies``: configured objects (``[MilpStrategy(gap=1e-2), GreedyStrategy()]``), names (default
+    settings) or a mapping of labels to them; rows are labelled by the name given, the object's
+    ``name`` or the mapping's key. A strategy that takes a ``seed`` gets each instance's; one that
+    takes a ``gap`` gets 0 on Pisinger's instances (their optima are known). ``kpi_runs`` > 0: also
+    simulate each plan that many runs and report the probability of meeting the instance's
+    priority-1 KPI (synthetic families carry the generator's [[kpi]] targets)."""
+    chosen = labelled(strategies, distinct=True)  # the summary has one row per label
+
+    def seeded(instance_seed: int, **settings: Any) -> tuple[tuple[str, Strategy], ...]:
+        return tuple((label, with_settings(s, seed=instance_seed, **settings)) for label, s in chosen)
+
+    tasks = [("synthetic", dataclasses.asdict(f), seed + k, seeded(seed + k), int(kpi_runs))
              for f in families for k in range(instances)]
     if pisinger is not None:
         from scenarios.knapsack import read_folder
 
-        tasks += [("pisinger", (str(Path(pisinger) / f"{k.name}.txt"), k.optimum), seed, tuple(strategies),
-                   dict(options, gap=0.0, kpi_runs=0))
+        tasks += [("pisinger", (str(Path(pisinger) / f"{k.name}.txt"), k.optimum), seed, seeded(seed, gap=0.0), 0)
                   for k in read_folder(pisinger)]
     started = time.perf_counter()
     outcomes = run_tasks(run_instance, tasks, jobs=jobs, dask=dask, progress=progress)
     wall = time.perf_counter() - started
-    return {"strategies": list(strategies), "instances": outcomes, "summary": summarise(outcomes, strategies, gap),
+    labels = [label for label, _ in chosen]
+    # "Proven optimal" within the gap each strategy was asked for (exactly, for one without a gap).
+    gaps = {label: float(getattr(s, "gap", 0.0) or 0.0) for label, s in chosen}
+    return {"strategies": labels, "instances": outcomes, "summary": summarise(outcomes, labels, gaps),
             "wall_seconds": wall, "seed": seed, "families": [f.label() for f in families]}
 
 
-def summarise(outcomes: Sequence[dict], strategies: Sequence[str], gap: float) -> list[dict[str, Any]]:
+def summarise(outcomes: Sequence[dict], strategies: Sequence[str], gaps: Mapping[str, float]) -> list[dict[str, Any]]:
+    """One row per strategy label; ``gaps``: the relative gap within which each counts as proven optimal."""
     rows = []
     for name in strategies:
+        gap = gaps.get(name, 0.0)
         mine = [r for o in outcomes for r in o["results"] if r["strategy"] == name]
         if not mine:
             continue

@@ -3,6 +3,9 @@
 One row per (scenario, strategy): the plan's money, tier mix, reach, impressions, engagements,
 ``cpm_views`` and ``cpm_target`` (whatif/cpm.py), cost per reached person and proven gap; with ``simulate`` also the Monte Carlo bands and
 each KPI target's probability. Each row is exactly what ``optimize`` (and ``simulate``) give.
+
+Strategies come configured (``MilpStrategy(gap=1e-2)``, or a name for its default settings), as
+scikit-learn meta-estimators take an estimator; each task carries its strategy object to the worker.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scenarios import InfeasibleError, load_scenario
+from optimizer.base import Strategy, make_strategy
+from scenarios import InfeasibleError, Plan, Scenario, load_scenario
+from scenarios.errors import ReachmixError
 
 from .formats import Table
 from .parallel import run_tasks
@@ -28,26 +33,56 @@ BEST = {"target_reach": "max", "target_impressions": "max", "engagements": "max"
 MONEY = ("budget", "spent", "cpm_views", "cpm_target", "cost_per_reached")
 
 
-def evaluate_row(path: str, overrides: Mapping[str, Any] | None, strategy: str, options: Mapping[str, Any],
-                 simulate: bool, calibration: str | None = None, read_options=None) -> dict[str, Any]:
-    """Optimise (and optionally simulate) one scenario with one strategy: one comparison row.
+#: What compare and bench take: strategies (configured objects or names), or labels -> strategies.
+Strategies = Strategy | str | Sequence[Strategy | str] | Mapping[str, Strategy | str]
 
-    A top-level function so that process pools and Dask workers can run it.
-    """
+
+def labelled(strategies: Strategies, *, distinct: bool = False) -> list[tuple[str, Strategy]]:
+    """``(label, configured strategy)`` pairs: a name is labelled by itself (and made with its
+    default settings), an object by its ``name``, a mapping's entries by their keys. Labels name a
+    bench's rows and a comparison row without a plan; with ``distinct`` two alike are an error
+    (label them with a mapping)."""
+    if isinstance(strategies, (str, Strategy)):
+        strategies = [strategies]
+    items = (list(strategies.items()) if isinstance(strategies, Mapping)
+             else [(s if isinstance(s, str) else getattr(s, "name", None), s) for s in strategies])
+    pairs = [(str(label), make_strategy(s)) for label, s in items]
+    labels = [label for label, _ in pairs]
+    twice = next((label for label in labels if labels.count(label) > 1), None) if distinct else None
+    if twice is not None:
+        raise ReachmixError(f'two strategies are both named "{twice}"; label them with a mapping, e.g. '
+                            '{"milp-fast": MilpStrategy(gap=0.05), "milp": MilpStrategy()}')
+    return pairs
+
+
+def configured(names: Sequence[str], **settings: Any) -> dict[str, Strategy]:
+    """Strategy names (the command line's), each made once with the settings it takes from
+    ``settings`` (``gap``, ``time_limit``, ``solver``, ``seed``: the others dropped, as greedy takes
+    no gap), labelled by the name given (``package.module:ClassName`` as typed)."""
+    return {name: make_strategy(name, **settings) for name in names}
+
+
+def strategy_row(scenario: Scenario, strategy: Strategy, simulate: bool = False, label: str | None = None,
+                 file: str | None = None) -> tuple[dict[str, Any], Plan | None]:
+    """One comparison row of a loaded scenario, and its plan (``None`` where the rules conflict).
+
+    The row's ``strategy`` is the plan's own name (``plan.strategy``); a row without a plan says
+    ``label`` (default: ``strategy.name``). ``file``: the scenario file, when there is one."""
+    where = {} if file is None else {"file": file}
     import optimizer
 
-    scenario = load_scenario(path, overrides, calibration=calibration, read_options=read_options)
     try:
-        plan = optimizer.optimize(scenario, strategy, **options)
+        plan = optimizer.optimize(scenario, strategy)
     except InfeasibleError as exc:
         # One point whose rules conflict (say, a budget below the quotas) must not sink the table.
-        return {"scenario": scenario.name, "strategy": strategy, "status": "infeasible", "reason": str(exc),
-                "currency": scenario.currency, "budget": float(scenario.budget), "file": str(path),
-                **{key: None for key in ROW_NUMBERS}, "creators_by_tier": {}, "spend_by_tier": {}, "warnings": []}
+        return {"scenario": scenario.name, "strategy": strategy.name if label is None else label,
+                "status": "infeasible", "reason": str(exc), "currency": scenario.currency,
+                "budget": float(scenario.budget), **where, **{key: None for key in ROW_NUMBERS}, "creators_by_tier": {},
+                "spend_by_tier": {}, "warnings": []}, None
     result = plan_result(scenario, plan)
     row = {key: result[key] for key in ("scenario", "strategy", "status", "currency", "budget",
                                        "creators_by_tier", "spend_by_tier", *ROW_NUMBERS, "warnings")}
-    row["file"] = str(path)
+    row.update(where)
     row["warnings"] = unique(list(scenario.pool.warnings) + row["warnings"])  # the pool reader's first
     if simulate:
         import simulate as sim
@@ -64,17 +99,28 @@ def evaluate_row(path: str, overrides: Mapping[str, Any] | None, strategy: str, 
         row["sim_target_reach_p10"] = quantile_of(simulated.finals["target_reach"], 0.1)
         row["kpi_targets"] = outcome["kpi_targets"]
         row["warnings"] = unique(row["warnings"] + simulation_warnings(scenario, outcome))
-    return row
+    return row, plan
 
 
-def compare(paths: Sequence[str | Path], strategies: Sequence[str] = ("milp",), *, simulate: bool = False,
-            options: Mapping[str, Any] | None = None, jobs: int = 1, dask: str | None = None,
-            progress: Callable[[int, int], None] | None = None,
+def evaluate_row(path: str, overrides: Mapping[str, Any] | None, label: str, strategy: Strategy, simulate: bool,
+                 calibration: str | None = None, read_options=None) -> dict[str, Any]:
+    """Load one scenario file (with ``overrides``) and make its row with one configured strategy
+    (``strategy_row``), plus the ``file``. A top-level function so that process pools and Dask
+    workers can run it: the task carries the strategy object itself, settings and all."""
+    scenario = load_scenario(path, overrides, calibration=calibration, read_options=read_options)
+    return strategy_row(scenario, strategy, simulate, label, file=str(path))[0]
+
+
+def compare(paths: Sequence[str | Path], strategies: Strategies = ("milp",), *, simulate: bool = False,
+            jobs: int = 1, dask: str | None = None, progress: Callable[[int, int], None] | None = None,
             calibration: str | Path | None = None, read_options=None) -> list[dict[str, Any]]:
-    """Rows for every scenario x strategy, in that order (``calibration``: merged over each scenario;
-    ``read_options``: a ``scenarios.table.ReadOptions`` for every pool)."""
+    """Rows for every scenario x strategy, in that order. ``strategies``: configured objects
+    (``[MilpStrategy(gap=1e-2), GreedyStrategy()]``), names (default settings), or a mapping of labels
+    to them (see ``labelled``); ``calibration``: merged over each scenario; ``read_options``: a
+    ``scenarios.table.ReadOptions`` for every pool."""
     cal = None if calibration is None else str(calibration)
-    tasks = [(str(p), None, s, dict(options or {}), simulate, cal, read_options) for p in paths for s in strategies]
+    chosen = labelled(strategies)
+    tasks = [(str(p), None, label, s, simulate, cal, read_options) for p in paths for label, s in chosen]
     return run_tasks(evaluate_row, tasks, jobs=jobs, dask=dask, progress=progress)
 
 

@@ -224,8 +224,8 @@ def optimize(path: str | Path, *, strategy: str = "milp", budget: float | None =
                                                draws=(kpi or {}).get("draws")), inputs),
                            scenario.calibration, calibration)
     if target_reach is not None:
-        needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, gap=gap, time_limit=time_limit,
-                                                     solver=solver)
+        milp = optimizer.make_strategy("milp", gap=gap, time_limit=time_limit, solver=solver)
+        needed, plan = optimizer.min_budget_for_reach(scenario, target_reach, strategy=milp)
         scenario = dataclasses.replace(scenario, budget=float(needed))
     else:
         plan = optimizer.optimize(scenario, strategy, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
@@ -275,10 +275,9 @@ def frontier(path: str | Path, *, points: int = 10, gap: float = 1e-3, time_limi
 
     inputs = guard_outputs([*scenario_inputs(path), calibration], {"--output": output, "--plot": plot}, force)
     scenario = _load_scenario(path, calibration=calibration, read_options=read_options)
-    if engagements:
-        rows = optimizer.engagement_frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
-    else:
-        rows = optimizer.frontier(scenario, points=points, gap=gap, time_limit=time_limit, solver=solver)
+    milp = optimizer.make_strategy("milp", gap=gap, time_limit=time_limit, solver=solver)
+    trace = optimizer.engagement_frontier if engagements else optimizer.frontier
+    rows = trace(scenario, points=points, strategy=milp)
     result = {"scenario": scenario.name, "currency": scenario.currency,
               "frontier": "reach-engagements" if engagements else "budget-reach", "rows": rows,
               "warnings": list(scenario.pool.warnings)}
@@ -473,13 +472,13 @@ def generate(creators: int, seed: int, out: str | Path, *, output: str | Path | 
 def compare(paths, *, strategies=("milp",), simulate=False, gap=1e-3, time_limit=None, solver="highs",
             seed=0, jobs=1, dask=None, progress=None, plot=None, output=None, force=False, calibration=None,
             read_options=None) -> Output:
-    from .compare import compare as run_compare, comparison_table
+    from .compare import compare as run_compare, comparison_table, configured as _configured
 
     inputs = guard_outputs([*(f for p in paths for f in scenario_inputs(p)), calibration],
                            {"--output": output, "--plot": plot}, force)
-    options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
-    rows = run_compare(paths, strategies, simulate=simulate, options=options, jobs=jobs, dask=dask,
-                       progress=progress, calibration=calibration, read_options=read_options)
+    configured = _configured(strategies, gap=gap, time_limit=time_limit, solver=solver, seed=seed)
+    rows = run_compare(paths, configured, simulate=simulate, jobs=jobs, dask=dask, progress=progress,
+                       calibration=calibration, read_options=read_options)
     if plot is not None:
         from .charts import strategy_comparison
 
@@ -493,11 +492,12 @@ def compare(paths, *, strategies=("milp",), simulate=False, gap=1e-3, time_limit
 def sweep(path, sets, *, strategy="milp", simulate=False, gap=1e-3, time_limit=None, solver="highs", seed=0,
           jobs=1, dask=None, progress=None, plot=None, output=None, force=False, calibration=None,
           read_options=None) -> Output:
+    from .compare import configured as _configured
     from .sweep import sweep as run_sweep, sweep_table
 
     inputs = guard_outputs([*scenario_inputs(path, sets), calibration], {"--output": output, "--plot": plot}, force)
-    options = {"gap": gap, "time_limit": time_limit, "solver": solver, "seed": seed}
-    rows = run_sweep(path, sets, strategy=strategy, simulate=simulate, options=options, jobs=jobs, dask=dask,
+    configured = _configured([strategy], gap=gap, time_limit=time_limit, solver=solver, seed=seed)[strategy]
+    rows = run_sweep(path, sets, strategy=configured, label=strategy, simulate=simulate, jobs=jobs, dask=dask,
                      progress=progress, calibration=calibration, read_options=read_options)
     if plot is not None:
         from .charts import budget_curve, strategy_comparison
@@ -520,6 +520,7 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
     import itertools
 
     from .bench import Family, bench as run_bench, bench_table, check_bench_size
+    from .compare import configured as _configured
 
     pisinger_files = sorted(Path(pisinger_dir).glob("*")) if pisinger_dir and Path(pisinger_dir).is_dir() else []
     inputs = guard_outputs(pisinger_files, {"--output": output, "--plot": plot}, force)
@@ -535,8 +536,8 @@ def bench(strategies, *, creators=1000, instances=10, seed=0, tier_mixes=("defau
     families = [Family(creators=creators, tier_mix=m, budget_share=b, overlap=o, constraints=(r == "on"))
                 for m, b, o, r in itertools.product(tier_mixes, budget_shares, overlaps, rules)]
     check_bench_size(len(families) * instances, len(strategies), creators, 1 if dask else jobs)
-    result = run_bench(strategies, families=families if instances else (), instances=instances, seed=seed,
-                       pisinger=folder, gap=gap, time_limit=time_limit, jobs=jobs, dask=dask, progress=progress,
+    result = run_bench(_configured(strategies, gap=gap, time_limit=time_limit), families=families if instances else (),
+                       instances=instances, seed=seed, pisinger=folder, jobs=jobs, dask=dask, progress=progress,
                        kpi_runs=kpi_runs)
     if plot is not None:
         from .charts import quality_ratios
@@ -571,7 +572,8 @@ def report(path: str | Path, output: str | Path, *, strategy: str = "milp", comp
                                                post_days=plan.days).to_dict())
     warnings = unique(list(scenario.pool.warnings) + report_warnings(scenario, plan_json, simulation))
     # Budgets too small for the rules (e.g. a tier minimum) have no plan and no reach: not drawn.
-    curve = [r for r in optimizer.frontier(scenario, points=curve_points, gap=max(gap, 5e-3))
+    coarse = optimizer.make_strategy("milp", gap=max(gap, 5e-3))
+    curve = [r for r in optimizer.frontier(scenario, points=curve_points, strategy=coarse)
              if r.get("target_reach") is not None]
     strategies = [plan_json] + [plan_result(scenario, optimizer.optimize(scenario, s, gap=gap), model)
                                 for s in compare_with if s != strategy]

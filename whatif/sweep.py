@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from optimizer.base import Strategy, make_strategy
 from scenarios.errors import ScenarioError, py_literal, said
 from scenarios.limits import check_memory
 from scenarios.numbers import parse_number
@@ -72,11 +73,13 @@ def _value(text: str) -> Any:
         return text
 
 
-def sweep(path: str | Path, sets: Sequence[str], *, strategy: str = "milp", simulate: bool = False,
-          options: Mapping[str, Any] | None = None, jobs: int = 1, dask: str | None = None,
+def sweep(path: str | Path, sets: Sequence[str], *, strategy: Strategy | str = "milp", label: str | None = None,
+          simulate: bool = False, jobs: int = 1, dask: str | None = None,
           progress: Callable[[int, int], None] | None = None,
           calibration: str | Path | None = None, read_options=None) -> list[dict[str, Any]]:
-    """One row per grid point (the product of every ``--set``), in grid order."""
+    """One row per grid point (the product of every ``--set``), in grid order, each optimised by
+    ``strategy``: a configured object (``MilpStrategy(gap=1e-2)``) or a name for its default
+    settings. ``label`` names it in rows without a plan (default: the name given, or the object's ``name``)."""
     if not sets:
         raise ScenarioError("sweep needs at least one --set KEY=VALUES")
     axes = [parse_set(s) for s in sets]
@@ -89,8 +92,10 @@ def sweep(path: str | Path, sets: Sequence[str], *, strategy: str = "milp", simu
                  "into several runs")
     grid = list(itertools.product(*(values for _, values in axes)))
     cal = None if calibration is None else str(calibration)
-    tasks = [(str(path), dict(zip(keys, point)), strategy, dict(options or {}), simulate, cal, read_options)
-             for point in grid]
+    if label is None:
+        label = strategy if isinstance(strategy, str) else strategy.name
+    strategy = make_strategy(strategy)
+    tasks = [(str(path), dict(zip(keys, point)), label, strategy, simulate, cal, read_options) for point in grid]
     rows = run_tasks(evaluate_row, tasks, jobs=jobs, dask=dask, progress=progress)
     for row, point in zip(rows, grid):
         row["parameters"] = dict(zip(keys, point))
