@@ -89,7 +89,7 @@ def _capacity_brute(first, last, spacing, blackout, max_posts):
     return count
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(first=st.lists(st.integers(0, 12), min_size=8, max_size=8), length=st.lists(st.integers(-3, 15), min_size=8,
        max_size=8), spacing=st.integers(0, 5), blackout=st.sets(st.integers(0, 25), max_size=6), start=st.integers(0, 4))
 def test_window_capacity_matches_walking_the_calendar(first, length, spacing, blackout, start):
@@ -116,7 +116,7 @@ def _breaks(sc, posts, days) -> bool:
     return False
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(first=st.lists(st.integers(0, 10), min_size=8, max_size=8), wants=st.lists(st.integers(0, 3), min_size=8,
        max_size=8), spacing=st.integers(0, 4), cap=st.one_of(st.none(), st.integers(1, 3)),
        blackout=st.sets(st.integers(0, 30), max_size=5), start=st.integers(0, 3))
@@ -200,7 +200,7 @@ def test_a_must_include_creator_without_a_posting_day_is_explained():
                                "days; widen the window or drop it from must_include")
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(first=st.lists(st.integers(0, 10), min_size=8, max_size=8), wants=st.lists(st.integers(0, 3), min_size=8,
        max_size=8), spacing=st.integers(0, 4), cap=st.one_of(st.none(), st.integers(1, 3)),
        week=st.floats(1.0, 3.0), blackout=st.sets(st.integers(0, 30), max_size=4))

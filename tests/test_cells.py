@@ -556,7 +556,7 @@ def test_vectorised_shapes_agree_with_the_cell_by_cell_reader(cell):
     assert values[0] == wanted or (math.isnan(values[0]) and math.isnan(wanted))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(max_codepoint=0x7f)), st.text(max_size=12)),
                 max_size=12))
 def test_fold_names_agrees_with_fold_name_on_any_text(values):

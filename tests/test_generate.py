@@ -85,7 +85,7 @@ def test_every_generated_scenario_validates(tmp_path, n, seed):
     assert micro.sum() >= need and costs[:need].sum() <= sc.budget
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(1, 60), seed=st.integers(0, 2**32))
 def test_any_seed_and_size_validates(tmp_path, n, seed):
     load_scenario(write_example(tmp_path / f"{n}-{seed}", n, seed)[0])

@@ -23,6 +23,9 @@ from scenarios import generate
 from scenarios.csv_text import columns_csv, fixed, fixed_units
 from scenarios.generate import NAMES, NICHES, generate_pool, pool_csv, write_example
 
+#: Checks every vectorised piece against the per-creator rule over many draws: CI runs them (--all).
+pytestmark = pytest.mark.slow
+
 
 def _nice_scalar(x: float, low: float = 0.0, high: float = math.inf) -> float:
     """The rate-card rounding as it was written per creator before issue 12."""

@@ -37,6 +37,7 @@ def _problems():
         yield problem
 
 
+@pytest.mark.slow
 def test_reuse_gives_the_plans_of_full_runs():
     reused = 0
     checked = 0
@@ -50,12 +51,14 @@ def test_reuse_gives_the_plans_of_full_runs():
     assert checked >= 20 and reused > 0
 
 
+@pytest.mark.slow
 def test_hard_shape_with_quotas():
     problem = Problem.build(hard_scenario(2_000, 3, cells=240, budget_share=0.003))
     old, new = G._enumerate(problem, 12, reuse=False), G._enumerate(problem, 12, reuse=True)
     assert np.array_equal(old[0], new[0]) and old[1] == new[1] and new[2]["reused_runs"] > 0
 
 
+@pytest.mark.slow
 def test_a_hash_collision_costs_time_not_the_plan(monkeypatch):
     """With every plan hashing alike, every look-up hits a plan that is checked and refused, or
     really is the same plan."""

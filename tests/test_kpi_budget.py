@@ -125,6 +125,7 @@ def _example(tmp_path, kpis=1):
     return path
 
 
+@pytest.mark.slow
 def test_optimize_target_probability_through_the_command(tmp_path, monkeypatch):
     import whatif.kpi_budget as kpi_budget
     from whatif.kpi_budget import budget_tables

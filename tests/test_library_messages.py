@@ -365,7 +365,7 @@ def _worded(_: int) -> str:
     return option("force", True)
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
 def test_worker_processes_word_messages_like_their_caller(method):
     """scenarios.processes binds the caller's voice: a spawned worker says --force on the command line."""
     from scenarios.processes import run_tasks

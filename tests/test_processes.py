@@ -157,6 +157,7 @@ def _session(pid: int, wait: float = 5.0) -> list[str]:
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,sig,group", [
     ("fork", signal.SIGINT, True), ("spawn", signal.SIGTERM, False),
     pytest.param("spawn", signal.SIGINT, True, marks=pytest.mark.slow),
@@ -181,6 +182,7 @@ def test_a_signal_ends_the_run_at_once_quietly_and_leaves_no_worker(method, sig,
     assert _session(proc.pid) == []
 
 
+@pytest.mark.slow
 def test_workers_of_a_killed_parent_exit_quietly_after_their_task():
     code = HEADER + 'run_tasks(time.sleep, [(0.1,)] * 2 + [(1,)] * 50, jobs=2, start_method="fork", progress=progress)'
     proc = subprocess.Popen([sys.executable, "-c", code.format(root=str(ROOT))],

@@ -76,7 +76,8 @@ def test_cvar_and_quantile_of_draws():
 
 
 @pytest.mark.parametrize("measure", ["cvar", "quantile"])
-@pytest.mark.parametrize("metric,day", [("engagements", 20), ("target_impressions", 15), ("target_reach", 25)])
+@pytest.mark.parametrize("metric,day", [("engagements", 20), ("target_impressions", 15),
+                                        pytest.param("target_reach", 25, marks=pytest.mark.slow)])
 def test_the_saa_optimum_equals_brute_force_on_the_same_draws(metric, day, measure):
     problem, cols, sample = _setup(_small(), metric, day)
     exact = _exact_cvar if measure == "cvar" else quantile_of
