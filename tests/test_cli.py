@@ -39,6 +39,7 @@ def test_optimize_json_is_clean_and_evaluate_agrees(tmp_path):
     assert again["selection"] == result["selection"]
 
 
+@pytest.mark.slow
 def test_output_file_and_csv(tmp_path):
     target = tmp_path / "plan.csv"
     code, out, err = run("optimize", EXAMPLE, "--strategy", "greedy", "--format", "csv", "--output", target)
@@ -91,6 +92,7 @@ def test_report_writes_self_contained_html(tmp_path):
     assert "@ayse.makeup" in html and "http://" not in html and "https://" not in html
 
 
+@pytest.mark.slow
 def test_validate_generate_roundtrip(tmp_path):
     rc, out, err = run("generate", "--creators", "50", "--seed", "4", "--out", tmp_path / "g", "--format", "json")
     assert rc == 0, err
@@ -100,6 +102,7 @@ def test_validate_generate_roundtrip(tmp_path):
     assert rc == 0 and "50 creators" in out
 
 
+@pytest.mark.slow
 def test_a_users_strategy_by_module_path_from_the_working_folder():
     """The docs' worked example, loaded by ``package.module:ClassName`` from the current folder."""
     root = EXAMPLE.parents[3]
@@ -136,6 +139,7 @@ def test_plot_writes_a_real_chart(tmp_path, args, suffix):
         assert ET.fromstring(data).tag.endswith("svg")
 
 
+@pytest.mark.slow
 def test_plot_with_a_bad_suffix_is_a_clean_error(tmp_path):
     rc, out, err = run("optimize", EXAMPLE, "--strategy", "greedy", "--plot", tmp_path / "chart.jpg")
     assert rc == 2
@@ -174,6 +178,7 @@ def test_evaluate_matches_a_hand_computed_plan(tmp_path):
     assert [(s["handle"], s["posts"], s["cost"]) for s in result["selection"]] == [("@a", 2, 250.0), ("@b", 1, 300.0)]
 
 
+@pytest.mark.slow
 def test_calibrate_prints_fit_quality_and_writes_a_fragment_that_loads(tmp_path):
     history = EXAMPLE.parents[3] / "simulate" / "examples" / "history.csv"
     fragment = tmp_path / "fit.toml"
