@@ -47,19 +47,24 @@ def _cell_term(p: Problem, pi: np.ndarray) -> float:
     return float(np.where(pi >= a, 0.0, inner).sum())
 
 
-def lagrangian(problem: Problem, pi: np.ndarray, mu: np.ndarray, link: np.ndarray | None = None) -> LagrangeBound:
-    """``L(pi, mu)``; ``link = load @ pi`` may be passed when only ``mu`` changes between calls."""
-    p = problem
-    pi = np.maximum(np.asarray(pi, dtype=float), 0.0)  # clipping keeps the bound valid
-    mu = np.maximum(np.asarray(mu, dtype=float), 0.0)
-    cells = _cell_term(p, pi)
-    # Creators: price of a unit of cost and of being hired, from the rows that count them.
+def _row_prices(p: Problem, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per creator, the price of a unit of cost and of being hired, from the rows that count them."""
     per_cost = np.zeros(p.n)
     per_hire = np.zeros(p.n)
     for m, row in zip(mu, p.rows):
         if m:
             target = per_cost if row.kind == "cost" else per_hire
             target += m * row.sign * row_members(p, row)
+    return per_cost, per_hire
+
+
+def lagrangian(problem: Problem, pi: np.ndarray, mu: np.ndarray, link: np.ndarray | None = None) -> LagrangeBound:
+    """``L(pi, mu)``; ``link = load @ pi`` may be passed when only ``mu`` changes between calls."""
+    p = problem
+    pi = np.maximum(np.asarray(pi, dtype=float), 0.0)  # clipping keeps the bound valid
+    mu = np.maximum(np.asarray(mu, dtype=float), 0.0)
+    cells = _cell_term(p, pi)
+    per_cost, per_hire = _row_prices(p, mu)
     if link is None:
         link = p.load @ pi if (p.w_reach and len(pi)) else np.zeros(p.n)
     levels = np.arange(p.max_level + 1)
@@ -163,12 +168,7 @@ def _bound_at_fixed_pi(p: Problem, pi: np.ndarray, link: np.ndarray):
         if not feasible:
             return -np.inf
         mu = np.maximum(np.asarray(mu, dtype=float), 0.0)
-        per_cost = np.zeros(p.n)
-        per_hire = np.zeros(p.n)
-        for m, row in zip(mu, p.rows):
-            if m:
-                target = per_cost if row.kind == "cost" else per_hire
-                target += m * row.sign * row_members(p, row)
+        per_cost, per_hire = _row_prices(p, mu)
         best = (base - per_cost * spend - per_hire * hired).max(axis=0)
         return cells + float(best.sum()) + float(mu @ rhs)
 
