@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,9 @@ Handle,Followers,Price,avg_views,engagement_rate,max_posts,fee,tags,age_13_17,ag
 @mert.tech,45.5K,1500,,0.05,,,tech,0.2,0.3,0.3,0.1,0.05,0.05,0.3,0.7,0.3,0.5
 @deniz.vlogs,1.4M,"25,000",300000,0.04,4,"1,000",#Lifestyle;BEAUTY,0.05,0.35,0.35,0.15,0.05,0.05,0.5,0.4,0.4,0.3
 """
+
+#: A progress line of a long command on stderr (whatif/progress.py), e.g. "simulating: 1,000/4,000 (25%), 5.0s elapsed".
+PROGRESS_LINE = re.compile(r"^[a-z][\w .-]*: [\d,]+/[\d,]+ \(\d+%\), [\d.]+s elapsed$")
 
 BASE_TOML = """\
 [pool]

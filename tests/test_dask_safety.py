@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from conftest import PROGRESS_LINE
 from click.testing import CliRunner
 
 pytest.importorskip("dask.distributed")
@@ -225,8 +226,6 @@ def test_the_overall_timeout_ends_a_stalled_run():
     assert str(info.value) == TIMED_OUT
     assert time.monotonic() - start < 25  # cluster start + 2 s + close, not the task's 30 s
 
-
-PROGRESS_LINE = re.compile(r"^[a-z][\w .-]*: [\d,]+/[\d,]+ \(\d+%\), [\d.]+s elapsed$")
 
 
 @pytest.mark.slow

@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing
 import operator
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+
+from conftest import PROGRESS_LINE
 
 from scenarios.errors import ScenarioError
 from scenarios.processes import RemoteTraceback, for_each_result, machine_cores, run_tasks
@@ -197,8 +198,6 @@ def test_workers_of_a_killed_parent_exit_quietly_after_their_task():
         if _session(proc.pid, wait=0):
             os.killpg(proc.pid, signal.SIGKILL)
 
-
-PROGRESS_LINE = re.compile(r"^[a-z][\w .-]*: [\d,]+/[\d,]+ \(\d+%\), [\d.]+s elapsed$")
 
 
 @pytest.mark.slow
