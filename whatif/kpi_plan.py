@@ -204,15 +204,16 @@ class CandidatePool:
         caps = np.concatenate([self.caps, *(c for _, _, c in self.later)]).astype(np.int64)
         return Columns(rows, caps, self.limits)
 
+    def group_starts(self) -> np.ndarray:
+        """Per owner of ``columns()``: the day its group starts (-1: the creator's earliest day)."""
+        return np.concatenate([np.full(self.rows.size, -1), *(np.full(r.size, s) for s, r, _ in self.later)])
+
     def warm(self, scenario: Scenario, cols, posts: np.ndarray) -> np.ndarray:
         """The column vector of the plan ``posts`` as the caps would schedule it: each creator in the
         latest group starting no later than its first post's day on the earliest schedule."""
         rows = np.asarray(cols.rows)
-        starts = np.concatenate([np.full(self.rows.size, -1), *(np.full(r.size, s) for s, r, _ in self.later)])
-        days = earliest_schedule(scenario, posts)
-        hired = np.flatnonzero(posts)
-        first = np.full(scenario.pool.size, -1, dtype=np.int64)
-        first[hired] = days[np.cumsum(posts[hired]) - posts[hired]]
+        starts = self.group_starts()
+        first = first_days(posts, earliest_schedule(scenario, posts))
         group = np.full(scenario.pool.size, -1, dtype=np.int64)  # owner index chosen per creator
         for owner in range(rows.size):  # groups are in start order, so the last fitting one wins
             if posts[rows[owner]] and starts[owner] <= first[rows[owner]]:
@@ -224,7 +225,7 @@ class CandidatePool:
         (None without later starts: the scenario's earliest schedule)."""
         if not self.later:
             return None
-        starts = np.concatenate([np.full(self.rows.size, -1), *(np.full(r.size, s) for s, r, _ in self.later)])
+        starts = self.group_starts()
         chosen = np.flatnonzero((cols.level == 1) & (np.rint(y) > 0))
         not_before = np.full(scenario.pool.size, -1, dtype=np.int64)
         not_before[np.asarray(cols.rows)[cols.owner[chosen]]] = starts[cols.owner[chosen]]
@@ -251,9 +252,7 @@ def candidate_pool(scenario: Scenario, kpis: list[KpiTarget], *, limit: int, gap
                                                                         spend_caps=()))
     days = earliest_schedule(solo, full)
     later, variants = [], []
-    first_day = np.full(problem.n, -1, dtype=np.int64)
-    hired = np.flatnonzero(full)
-    first_day[hired] = days[np.cumsum(full[hired]) - full[hired]]
+    first_day = first_days(full, days)
     for start in later_starts(scenario, kpis):
         # Creators whose earliest day is before ``start`` (and not must_include: those keep their
         # earliest start, so that the MILP's lower bound on their first post stays one column).
@@ -269,6 +268,14 @@ def candidate_pool(scenario: Scenario, kpis: list[KpiTarget], *, limit: int, gap
             variants.append((posts_v, earliest_schedule(solo, posts_v, not_before=not_before)))
     pool = CandidatePool(problem, reach_plan, rows, caps, full, days, tuple(later), tuple(variants))
     return dataclasses.replace(pool, limits=_limits(scenario, problem, pool)) if scenario.schedule.spend_caps else pool
+
+
+def first_days(posts: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Pool-size: the day of each creator's first post in ``days`` (aligned with ``posts``), -1 if unhired."""
+    out = np.full(posts.size, -1, dtype=np.int64)
+    hired = np.flatnonzero(posts)
+    out[hired] = days[np.cumsum(posts[hired]) - posts[hired]]
+    return out
 
 
 #: Later starts a candidate may get under spend caps (each adds a group of columns to the MILP).
