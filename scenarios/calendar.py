@@ -83,19 +83,26 @@ def windows(scenario: "Scenario", not_before=None) -> tuple[np.ndarray, np.ndarr
     return first, last
 
 
-def _sequences(first: np.ndarray, length: np.ndarray, spacing: int, blackout: frozenset[int]) -> dict[int, np.ndarray]:
-    """For each distinct first day f (with the longest ``length`` asked for it): the days a creator
-    starting at f posts on without a per-day cap, first free day >= f, then >= previous + spacing."""
-    out = {}
-    for f in np.unique(first).tolist():
-        n = int(length[first == f].max(initial=0))
+def _sequences(first: np.ndarray, length: np.ndarray, spacing: int, blackout: frozenset[int]
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per distinct first day f: (the positions of ``first`` equal to f, the days a creator starting
+    at f posts on without a per-day cap: first free day >= f, then >= previous + spacing, as many
+    as the longest ``length`` asked at those positions)."""
+    values, which = np.unique(first, return_inverse=True)
+    which = which.reshape(-1)
+    longest = np.zeros(values.size, dtype=np.int64)
+    np.maximum.at(longest, which, np.asarray(length, dtype=np.int64))
+    order = np.argsort(which, kind="stable")  # the positions of each group, without a mask per group
+    bounds = np.searchsorted(which[order], np.arange(values.size + 1))
+    out = []
+    for g, (f, n) in enumerate(zip(values.tolist(), longest.tolist())):
         seq, d = [], int(f)
         for _ in range(n):
             while d in blackout:
                 d += 1
             seq.append(d)
             d += spacing
-        out[f] = np.asarray(seq, dtype=np.int64)
+        out.append((order[bounds[g]:bounds[g + 1]], np.asarray(seq, dtype=np.int64)))
     return out
 
 
@@ -109,10 +116,9 @@ def window_capacity(scenario: "Scenario", not_before=None) -> np.ndarray | None:
     first, last = win
     pool = scenario.pool
     cap = np.asarray(pool.max_posts, dtype=np.int64)
-    seqs = _sequences(first, cap, scenario.schedule.spacing(scenario.simulation), frozenset(scenario.schedule.blackout_days))
+    spacing, blackout = scenario.schedule.spacing(scenario.simulation), frozenset(scenario.schedule.blackout_days)
     out = np.zeros(pool.size, dtype=np.int64)
-    for f, seq in seqs.items():
-        rows = np.flatnonzero(first == f)
+    for rows, seq in _sequences(first, cap, spacing, blackout):
         out[rows] = np.searchsorted(seq, last[rows], side="right")
     return np.minimum(out, cap)
 
@@ -131,10 +137,8 @@ def earliest_schedule(scenario: "Scenario", posts, not_before=None) -> np.ndarra
         if win is None and not blackout and spacing == int(scenario.simulation.post_spacing_days):
             return rule_days(scenario, posts)
         first = np.full(posts.size, start, dtype=np.int64) if win is None else win[0]
-        seqs = _sequences(first[creator], k + 1, spacing, blackout)
         out = np.empty(creator.size, dtype=np.int64)
-        for f, seq in seqs.items():
-            at = np.flatnonzero(first[creator] == f)
+        for at, seq in _sequences(first[creator], k + 1, spacing, blackout):
             out[at] = seq[k[at]]
         return out
     cap = posts.size * int(posts.max(initial=0)) + 1 if rules.max_posts_per_day is None else int(rules.max_posts_per_day)
