@@ -143,8 +143,10 @@ def read_scenario_document(path: str | Path) -> dict[str, Any]:
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
-                  calibration: str | Path | None = None, read_options: ReadOptions | None = None) -> Scenario:
-    """Read a scenario TOML and its pool; ``overrides`` maps dotted keys to values (for sweeps).
+                  calibration: str | Path | None = None, read_options: ReadOptions | None = None,
+                  pool: CreatorPool | None = None) -> Scenario:
+    """Read a scenario TOML and its pool (unless ``pool`` is given, e.g. by an earlier point of a
+    sweep: see ``scenario_from_dict``); ``overrides`` maps dotted keys to values (for sweeps).
 
     ``read_options`` (``--map``, ``--delimiter``, ``--encoding``, ``--decimal``) take precedence over
     the scenario's ``[pool] delimiter/encoding/decimal`` and ``[pool.columns]``.
@@ -162,7 +164,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         if overrides:
             doc = apply_overrides(doc, overrides, source)
         scenario = scenario_from_dict(doc, base_dir=path.parent, source=source, path=path,
-                                      read_options=read_options)
+                                      read_options=read_options, pool=pool)
         if changes is not None:
             scenario = dataclasses.replace(scenario, calibration=MappingProxyType(changes))
         return scenario

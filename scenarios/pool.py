@@ -122,6 +122,11 @@ class CreatorPool:
     def size(self) -> int:
         return len(self.handles)
 
+    def memory_bytes(self) -> int:
+        """About how much memory the pool holds: its arrays, plus ~60 bytes per handle string."""
+        arrays = sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+        return arrays + sum(60 + len(h) for h in self.handles)
+
     def engagement_rate_as_written(self) -> np.ndarray:
         """Engagement rate in the basis of the CSV (per view, or per follower)."""
         if self.engagement_basis != "followers":

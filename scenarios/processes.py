@@ -15,6 +15,10 @@ all its randomness from its arguments, so a result never depends on which worker
   ``progress(done, total)`` after each. A task's exception is raised here with its own type and
   message (the worker's traceback as its ``__cause__``); a worker that dies (killed, out of memory)
   raises ``BrokenProcessPool``.
+- **Shared values.** ``shared`` (e.g. a creator pool that every task of a sweep reads) reaches each
+  worker once, not once per task: a task refers to one with ``Shared(k)`` (an argument of its own,
+  at the top level of the tuple), which the worker replaces with ``shared[k]``. A forked worker
+  inherits them without pickling; a spawned one receives them once, as it starts.
 - **Ctrl-C and SIGTERM.** Workers start with SIGINT ignored (a terminal's Ctrl-C goes to the whole
   process group; a worker that took it would print its own traceback) and SIGTERM at its default.
   Only this process sees Ctrl-C. Whatever ends the run early (``KeyboardInterrupt``, a SIGTERM the
@@ -38,6 +42,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing import connection
 from typing import Any
 
@@ -83,6 +88,19 @@ class RemoteTraceback(Exception):
         return self.args[0]
 
 
+@dataclass(frozen=True)
+class Shared:
+    """Stands in a task for ``shared[index]`` (``run_tasks(..., shared=...)``): the value is
+    shipped to each worker once and put in its place there."""
+
+    index: int
+
+
+def resolve(task: tuple, shared: Sequence[Any]) -> tuple:
+    """``task`` with each ``Shared(k)`` replaced by ``shared[k]``."""
+    return tuple(shared[a.index] if isinstance(a, Shared) else a for a in task)
+
+
 def _failure(exc: BaseException) -> tuple[bool, BaseException, str]:
     """A worker's reply for an exception: the exception itself if it survives pickling, else a
     RuntimeError with its type and message; and the traceback text."""
@@ -94,7 +112,7 @@ def _failure(exc: BaseException) -> tuple[bool, BaseException, str]:
     return False, exc, text
 
 
-def _serve(conn, inherited) -> None:
+def _serve(conn, inherited, shared=()) -> None:
     """A worker: run each ``(fn, task)`` received and reply ``(True, result, "")`` or a failure,
     until ``None`` comes or the parent is gone (its end of the pipe closes: the worker exits quietly)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -112,7 +130,7 @@ def _serve(conn, inherited) -> None:
             if job is None:
                 return
             try:
-                reply = (True, job[0](*job[1]), "")
+                reply = (True, job[0](*resolve(job[1], shared)), "")
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
                 reply = _failure(exc)
             del job  # the task's arguments are not kept while waiting for the next one
@@ -133,13 +151,14 @@ def _send(conn, reply) -> bool:
 
 
 def for_each_result(fn: Callable[..., Any], tasks: Sequence[tuple], receive: Callable[[int, Any], None], *,
-                    jobs: int = 1, start_method: str | None = None) -> None:
-    """Call ``receive(k, fn(*tasks[k]))`` for every task: in task order in this process when
-    ``jobs <= 1`` or there is one task, else as each finishes in ``min(jobs, len(tasks))`` worker
-    processes. A task's exception is raised here; any exception kills the workers first."""
+                    jobs: int = 1, start_method: str | None = None, shared: Sequence[Any] = ()) -> None:
+    """Call ``receive(k, fn(*tasks[k]))`` for every task (``Shared(j)`` in a task standing for
+    ``shared[j]``): in task order in this process when ``jobs <= 1`` or there is one task, else as
+    each finishes in ``min(jobs, len(tasks))`` worker processes. A task's exception is raised here;
+    any exception kills the workers first."""
     if jobs <= 1 or len(tasks) <= 1:
         for k, task in enumerate(tasks):
-            receive(k, fn(*task))
+            receive(k, fn(*resolve(task, shared)))
         return
     ctx = multiprocessing.get_context(start_method)
     fn = in_this_voice(fn)  # a spawned worker would otherwise word its messages for Python, not the CLI
@@ -149,7 +168,7 @@ def for_each_result(fn: Callable[..., Any], tasks: Sequence[tuple], receive: Cal
         with sigint_ignored():
             for _ in range(min(jobs, len(tasks))):
                 here, there = ctx.Pipe()
-                process = ctx.Process(target=_serve, args=(there, [here, *(c for _, c in workers)]),
+                process = ctx.Process(target=_serve, args=(there, [here, *(c for _, c in workers)], tuple(shared)),
                                       name=f"reachmix-worker-{len(workers) + 1}")
                 process.start()
                 there.close()
@@ -227,9 +246,10 @@ def _stop(workers, finished: bool) -> None:
 
 
 def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, progress: Progress | None = None,
-              start_method: str | None = None) -> list[Any]:
+              start_method: str | None = None, shared: Sequence[Any] = ()) -> list[Any]:
     """``[fn(*task) for task in tasks]``, in task order, possibly in ``jobs`` worker processes;
-    ``progress(done, total)`` after each task (in the order they finish)."""
+    ``progress(done, total)`` after each task (in the order they finish). ``Shared(j)`` in a task
+    stands for ``shared[j]``, shipped to each worker once."""
     total = len(tasks)
     results: list[Any] = [None] * total
     done = 0
@@ -241,5 +261,5 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, 
         if progress:
             progress(done, total)
 
-    for_each_result(fn, tasks, receive, jobs=jobs, start_method=start_method)
+    for_each_result(fn, tasks, receive, jobs=jobs, start_method=start_method, shared=shared)
     return results

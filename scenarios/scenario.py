@@ -6,6 +6,7 @@ scenario's TOML overrides any of them (see ``scenarios.loader``).
 
 from __future__ import annotations
 
+import copyreg
 import datetime
 from collections.abc import Mapping
 from numbers import Real
@@ -18,6 +19,16 @@ from .audience import TargetAudience
 from .errors import ScenarioError
 from .pool import CreatorPool
 from .tiers import Tiers
+
+# The domain's read-only mappings (a scenario's document, weights, the audience's population) are
+# MappingProxyType, which Python cannot pickle; sweeps ship scenarios to worker processes and Dask
+# (whatif.compare.scenario_rows). A proxy travels as a read-only proxy of a copy of its dict.
+def read_only(mapping: dict) -> Mapping:
+    """A read-only view of ``mapping`` (how a pickled MappingProxyType is rebuilt)."""
+    return MappingProxyType(mapping)
+
+
+copyreg.pickle(MappingProxyType, lambda proxy: (read_only, (dict(proxy),)))
 
 OBJECTIVES: tuple[str, ...] = ("target_reach", "target_impressions", "engagements")
 KPI_METRICS: tuple[str, ...] = (

@@ -70,3 +70,22 @@ def test_simulation_chunks_on_a_local_cluster_equal_a_serial_run(scenario_path):
     with dask_session("local:2") as client:
         remote = sim.simulate(scenario, posts, runs=1000, days=30, seed=4, chunk_size=250, executor=client).to_dict()
     assert remote["series"] == serial["series"] and remote["totals"] == serial["totals"]
+
+
+def test_a_sweep_ships_its_pool_to_each_worker_once(scenario_path, monkeypatch):
+    # Issue 12: the pool is scattered (one copy per worker), not sent with each of the 6 points.
+    from scenarios.pool import CreatorPool
+
+    pickled = []
+    real = CreatorPool.__getstate__
+
+    def counting(self):
+        pickled.append(self.size)
+        return real(self)
+
+    monkeypatch.setattr(CreatorPool, "__getstate__", counting)
+    sets = ["budget.total=300,500,700,900,1100,1300"]
+    remote = sweep(scenario_path, sets, strategy="greedy", dask="local:2")
+    assert 1 <= len(pickled) <= 2
+    local = sweep(scenario_path, sets, strategy="greedy")
+    assert [r["target_reach"] for r in remote] == [r["target_reach"] for r in local]

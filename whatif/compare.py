@@ -10,13 +10,16 @@ scikit-learn meta-estimators take an estimator; each task carries its strategy o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from optimizer.base import Strategy, make_strategy
-from scenarios import InfeasibleError, Plan, Scenario, load_scenario
+from scenarios import CreatorPool, InfeasibleError, Plan, Scenario, load_scenario
 from scenarios.errors import ReachmixError
+from scenarios.limits import check_memory
+from scenarios.processes import Shared
 
 from .formats import Table
 from .parallel import run_tasks
@@ -102,13 +105,53 @@ def strategy_row(scenario: Scenario, strategy: Strategy, simulate: bool = False,
     return row, plan
 
 
-def evaluate_row(path: str, overrides: Mapping[str, Any] | None, label: str, strategy: Strategy, simulate: bool,
-                 calibration: str | None = None, read_options=None) -> dict[str, Any]:
-    """Load one scenario file (with ``overrides``) and make its row with one configured strategy
-    (``strategy_row``), plus the ``file``. A top-level function so that process pools and Dask
-    workers can run it: the task carries the strategy object itself, settings and all."""
-    scenario = load_scenario(path, overrides, calibration=calibration, read_options=read_options)
-    return strategy_row(scenario, strategy, simulate, label, file=str(path))[0]
+def evaluate_scenario(scenario: Scenario, pool: CreatorPool, label: str, strategy: Strategy, simulate: bool,
+                      file: str) -> dict[str, Any]:
+    """``strategy_row`` of a scenario loaded by the caller and shipped without its pool (``pool``
+    arrives once per worker, see ``scenario_rows``)."""
+    return strategy_row(dataclasses.replace(scenario, pool=pool), strategy, simulate, label, file=file)[0]
+
+
+#: Override keys (their first parts) that can change how the pool is read: a point that sets none
+#: of them reuses the pool of an earlier point of its file. The loader still checks (``pool_memory``)
+#: that the reused pool was read with this point's settings and reads it again if not, so this list
+#: only saves reads; ``pool`` (its file) must be here, since a given pool is not checked against it.
+POOL_KEYS = ("pool", "model", "tiers", "constraints.max_posts", "schedule.start_date")
+
+
+def _pool_key(path: str, overrides: Mapping[str, Any] | None) -> tuple:
+    def reads_pool(key: str) -> bool:
+        return any(key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in POOL_KEYS)
+
+    return path, repr(sorted((k, repr(v)) for k, v in (overrides or {}).items() if reads_pool(k)))
+
+
+def scenario_rows(points: Sequence[tuple[str, Mapping[str, Any] | None, str, Strategy]], *, simulate: bool = False,
+                  jobs: int = 1, dask: str | None = None, progress: Callable[[int, int], None] | None = None,
+                  calibration: str | None = None, read_options=None) -> list[dict[str, Any]]:
+    """The row of every ``(scenario file, overrides, label, strategy)`` point, in order.
+
+    Every point's scenario is loaded here first (so a bad file or value fails before any work
+    starts, and workers need not see the files), each distinct pool read once; the tasks carry the
+    scenario without its pool and the pool goes to each worker once (scattered on Dask): a
+    1,000,000-creator pool is not pickled, sent and unpickled for every point of a sweep."""
+    pools: list[CreatorPool] = []
+    by_key: dict[tuple, CreatorPool] = {}
+    tasks = []
+    for path, overrides, label, strategy in points:
+        key = _pool_key(str(path), overrides)
+        scenario = load_scenario(path, overrides, calibration=calibration, read_options=read_options,
+                                 pool=by_key.get(key))
+        by_key[key] = scenario.pool
+        index = next((k for k, p in enumerate(pools) if p is scenario.pool), None)
+        if index is None:
+            index = len(pools)
+            pools.append(scenario.pool)
+            check_memory(sum(p.memory_bytes() for p in pools), f"the {len(pools)} different creator pools the points "
+                         "read (their pool settings differ)", "vary fewer pool settings (pool, model, tiers, "
+                         "constraints.max_posts) per run")
+        tasks.append((dataclasses.replace(scenario, pool=None), Shared(index), label, strategy, simulate, str(path)))
+    return run_tasks(evaluate_scenario, tasks, jobs=jobs, dask=dask, progress=progress, shared=pools)
 
 
 def compare(paths: Sequence[str | Path], strategies: Strategies = ("milp",), *, simulate: bool = False,
@@ -120,8 +163,10 @@ def compare(paths: Sequence[str | Path], strategies: Strategies = ("milp",), *, 
     ``scenarios.table.ReadOptions`` for every pool."""
     cal = None if calibration is None else str(calibration)
     chosen = labelled(strategies)
-    tasks = [(str(p), None, label, s, simulate, cal, read_options) for p in paths for label, s in chosen]
-    return run_tasks(evaluate_row, tasks, jobs=jobs, dask=dask, progress=progress)
+    points = [(str(p), None, label, s) for p in paths for label, s in chosen]
+    return scenario_rows(points, simulate=simulate, jobs=jobs, dask=dask, progress=progress, calibration=cal,
+                         read_options=read_options)
+
 
 
 def comparison_table(rows: Sequence[Mapping[str, Any]], title: str = "Comparison") -> Table:

@@ -185,12 +185,14 @@ def probe_scheduler(address: str, timeout: float) -> None:
 
 
 def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, dask: str | DaskTarget | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[Any]:
+              progress: Callable[[int, int], None] | None = None, shared: Sequence[Any] = ()) -> list[Any]:
     """``[fn(*task) for task in tasks]``, possibly in parallel; ``progress(done, total)`` after each.
-    On Dask with ``dask``, else in this process or ``jobs`` local processes (``scenarios.processes``)."""
+    On Dask with ``dask``, else in this process or ``jobs`` local processes (``scenarios.processes``).
+    ``processes.Shared(j)`` in a task stands for ``shared[j]``, which goes to each worker once: on
+    Dask scattered to every worker (``broadcast``) before the first task, not sent with each."""
     if dask:
-        return _run_dask(fn, tasks, dask, progress)
-    return processes.run_tasks(fn, tasks, jobs=jobs, progress=progress)
+        return _run_dask(fn, tasks, dask, progress, shared)
+    return processes.run_tasks(fn, tasks, jobs=jobs, progress=progress, shared=shared)
 
 
 def dask_client(address: str | DaskTarget):
@@ -294,12 +296,14 @@ def dask_session(address: str | DaskTarget):
                 raise
 
 
-def _run_dask(fn, tasks, address, progress):
+def _run_dask(fn, tasks, address, progress, shared=()):
     from dask.distributed import as_completed as dask_completed
 
     with dask_session(address) as executor:
         voiced = in_this_voice(fn)  # a Dask worker starts in Python's voice; messages follow the caller's
-        futures = [executor.client.submit(voiced, *task, pure=False) for task in tasks]
+        # One copy per worker, up front; a task's argument that is a future is replaced by its value there.
+        scattered = executor.client.scatter(list(shared), broadcast=True, hash=False) if shared else []
+        futures = [executor.client.submit(voiced, *processes.resolve(task, scattered), pure=False) for task in tasks]
         index = {f.key: k for k, f in enumerate(futures)}
         results: list[Any] = [None] * len(tasks)
         try:

@@ -17,9 +17,8 @@ from scenarios.errors import ScenarioError, py_literal, said
 from scenarios.limits import check_memory
 from scenarios.numbers import parse_number
 
-from .compare import evaluate_row
+from .compare import scenario_rows
 from .formats import Table
-from .parallel import run_tasks
 
 #: A range may not expand to more points than this (a typo like 0:1e9:1 must not hang the machine).
 MAX_POINTS = 10_000
@@ -95,8 +94,9 @@ def sweep(path: str | Path, sets: Sequence[str], *, strategy: Strategy | str = "
     if label is None:
         label = strategy if isinstance(strategy, str) else strategy.name
     strategy = make_strategy(strategy)
-    tasks = [(str(path), dict(zip(keys, point)), label, strategy, simulate, cal, read_options) for point in grid]
-    rows = run_tasks(evaluate_row, tasks, jobs=jobs, dask=dask, progress=progress)
+    points = [(str(path), dict(zip(keys, point)), label, strategy) for point in grid]
+    rows = scenario_rows(points, simulate=simulate, jobs=jobs, dask=dask, progress=progress, calibration=cal,
+                         read_options=read_options)
     for row, point in zip(rows, grid):
         row["parameters"] = dict(zip(keys, point))
         row["parameter"] = keys[0] if len(keys) == 1 else ",".join(keys)
