@@ -20,14 +20,15 @@ __all__ = ["INF", "HighsModel", "highs_lp", "new_highs"]  # INF: kpi.py and risk
 
 
 def highs_lp(cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: Rows,
-             integrality: np.ndarray | None) -> highspy.HighsLp:
-    """The minimisation ``cost . x`` over ``rows`` as a HiGHS model (integrality: bool per column,
-    None for a pure LP)."""
+             integrality: np.ndarray | None, offset: float = 0.0) -> highspy.HighsLp:
+    """The minimisation ``offset + cost . x`` over ``rows`` as a HiGHS model (integrality: bool per
+    column, None for a pure LP)."""
     n_col = cost.size
     a = rows.matrix(n_col, "csc")
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_col, rows.n
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.offset_ = float(offset)
     lp.row_lower_, lp.row_upper_ = rows.bounds()
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
@@ -44,11 +45,11 @@ class HighsModel:
     """``MilpModel(problem, rows, scale, must)`` in a ``highspy.Highs`` instance (``self.h``)."""
 
     def __init__(self, problem: Problem, rows: np.ndarray, scale: float, must: np.ndarray | None = None,
-                 integer: bool = True, threads: int | None = None):
-        self.model = m = MilpModel(problem, rows, scale, must)
+                 integer: bool = True, threads: int | None = None, fixed: np.ndarray | None = None):
+        self.model = m = MilpModel(problem, rows, scale, must, fixed)
         self.p, self.scale, self.layout, self.reach = problem, m.scale, m.layout, m.reach
         self.integrality = m.integrality.astype(np.int64)
-        lp = highs_lp(m.cost, m.lower, m.upper, m.rows, m.integrality if integer else None)
+        lp = highs_lp(m.cost, m.lower, m.upper, m.rows, m.integrality if integer else None, m.offset)
         self.h = new_highs()
         if threads:
             self.h.setOptionValue("threads", int(threads))

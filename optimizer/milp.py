@@ -31,11 +31,13 @@ from .problem import Problem
 
 #: Pools up to this many eligible creators go to the LP in one piece; larger ones by column generation.
 DIRECT_LP_LIMIT = 2_500
-#: Largest dense creator x cell block (candidates x cells) for which the LP runs after the dual,
-#: and for which the dual's support gets a restricted MILP when the LP is skipped. Measured on
-#: 10,000 creators x 10 posts: support 143 x 240 cells finds +1.9% over greedy in seconds,
-#: ~5,000 x 60 cells certifies in 22 s instead of 52 s; 5,007 x 240 cost 25 s for nothing.
+#: Largest dense creator x cell block (candidates x cells) for which the LP runs; beyond it the
+#: Lagrangian dual in NumPy gives the bound and a core problem the incumbent (docs/optimizer.md).
 LP_BLOCK_LIMIT = 400_000
+#: Largest dense block (creators x cells) of the core problem (``_Run._core``): 500 creators on
+#: 240 cells. Measured on the 240-cell hard shapes: 1,666 creators (400,000 entries) stalled in
+#: HiGHS's root cut loop (~5 s a round) and found nothing within 0.1% in 25 s; 500 did in 2-16 s.
+CORE_BLOCK_LIMIT = 120_000
 #: Tangent points around a reference load, as factors.
 AROUND = np.array([0.5, 0.8, 0.9, 0.95, 0.98, 1.0, 1.02, 1.05, 1.1, 1.25, 1.5, 2.0])
 #: Share of the gap given to the reduction threshold (see ``_bound_and_reduce``).
@@ -123,7 +125,7 @@ class _Run:
     def _bound_and_reduce(self):
         p, gap = self.p, self.o.gap
         t = time.perf_counter()
-        self.ub, lb, support = np.inf, None, None
+        self.ub, lb, support, core = np.inf, None, None, None
         if self.best_posts is not None:
             # Multipliers from greedy's plan: often certify a large pool with no LP at all.
             pi, mu, lb = greedy_multipliers(p, self.best_posts)
@@ -146,11 +148,8 @@ class _Run:
                 self.stats["dual_bound"] = dual.bound
                 if dual.bound < lb.bound:
                     lb, self.ub = dual, dual.bound
-                # The creators the relaxed problem hires at the dual's multipliers: where the
-                # restricted MILP below looks for a better incumbent when the LP is skipped.
-                support = np.flatnonzero(np.argmax(dual.values, axis=1) > 0)
-                if len(support) * len(p.cells) > LP_BLOCK_LIMIT:
-                    support = None  # measured: a large restricted MILP only delays the full one
+                # Where the core problem below looks for a better incumbent (the LP is skipped).
+                core = dual
         if not self._done(gap) and (lb is None or self._lp_affordable()):
             lp_lb, support = self._lp()
             if lp_lb is not None and (lb is None or lp_lb.bound < lb.bound):
@@ -170,6 +169,14 @@ class _Run:
             self._solve(p, rows, p.must, threshold=None, restricted=True)
             self.stats["restricted_seconds"] = time.perf_counter() - tr
             self.stats["restricted_creators"] = int(len(rows))
+            self.stats["restricted_value"] = self.best
+            if self._done(gap):
+                return -np.inf, p.cap, p.must
+        if core is not None and self.o.solver == "highs":
+            tr = time.perf_counter()
+            self._core(core)
+            self.stats["core_seconds"] = time.perf_counter() - tr
+            self.stats["core_value"] = self.best
             if self._done(gap):
                 return -np.inf, p.cap, p.must
         # Remove options that cannot beat the incumbent by more than REDUCE_SHARE of the gap:
@@ -189,6 +196,27 @@ class _Run:
         self.stats["reduced_creators"] = int((caps > 0).sum())
         self.stats["forced_hires"] = int(forced.sum())
         return threshold, caps, p.must | forced
+
+    def _core(self, lb) -> None:
+        """Look for a better incumbent in a core problem: every creator keeps the level the relaxed
+        problem gives it at the dual's multipliers, except the ``CORE_BLOCK_LIMIT / cells`` creators
+        whose choice is closest to a tie (best minus second-best relaxed value), which a MILP decides around the
+        others' fixed loads and spend. The creators the relaxation is sure about are the ones an
+        optimal plan almost always agrees with (the core idea of knapsack solvers, Pisinger)."""
+        p = self.p
+        eligible = np.flatnonzero(p.cap > 0)
+        values = lb.values[eligible]
+        choice = np.argmax(values, axis=1)
+        top = np.sort(values, axis=1)[:, -2:] if values.shape[1] > 1 else np.c_[values, values]
+        with np.errstate(invalid="ignore"):
+            margin = np.nan_to_num(top[:, 1] - top[:, 0], nan=np.inf)
+        size = max(1, CORE_BLOCK_LIMIT // max(len(p.cells), 1))
+        core = eligible[np.argsort(margin, kind="stable")[:size]]
+        fixed = np.zeros(p.n, dtype=np.int64)
+        fixed[eligible] = choice
+        fixed[core] = 0
+        self.stats["core_creators"] = int(len(core))
+        self._solve(p, core, p.must, threshold=None, restricted=True, fixed=fixed)
 
     def _lp_affordable(self) -> bool:
         """Whether the OA's LP is worth solving after the dual bound: not on many cells, where its
@@ -279,8 +307,9 @@ class _Run:
             raise infeasibility.generic(p)
         return self.best_posts, status
 
-    def _solve(self, problem: Problem, rows, must, threshold, restricted: bool) -> str:
-        """Outer-approximation loop on ``rows``; a restricted run only looks for better plans."""
+    def _solve(self, problem: Problem, rows, must, threshold, restricted: bool, fixed: np.ndarray | None = None) -> str:
+        """Outer-approximation loop on ``rows`` (the others at their ``fixed`` posts, if given); a
+        restricted run only looks for better plans."""
         p = self.p
         t = time.perf_counter()
         if self.o.solver == "cbc":
@@ -288,7 +317,7 @@ class _Run:
 
             model = PulpModel(problem, rows, self.scale, must)
         else:
-            model = HighsModel(problem, rows, self.scale, must=must, threads=self.o.threads)
+            model = HighsModel(problem, rows, self.scale, must=must, threads=self.o.threads, fixed=fixed)
         self._add_points(model)
         self.stats["build_seconds"] += time.perf_counter() - t
         target = self.o.gap
@@ -298,7 +327,8 @@ class _Run:
         mip_gap = 0.0 if target <= 0 else target / 4
         status = "feasible"
         tm = time.perf_counter()
-        limit = None if not restricted else max(1.0, 0.25 * (self.remaining() or 40.0))
+        # A restricted run gets a quarter of the time left (without a limit: 10 s; a core problem 25 s).
+        limit = None if not restricted else max(1.0, 0.25 * (self.remaining() or (100.0 if fixed is not None else 40.0)))
         stop_at = None if limit is None else time.perf_counter() + limit
         stop = self._stop_rule(threshold, restricted)
         for it in range(1, 60):
@@ -308,7 +338,9 @@ class _Run:
             if stop_at is not None:
                 left = max(stop_at - time.perf_counter(), 0.01)
                 remaining = left if remaining is None else min(left, remaining)
-            res = model.solve_mip(mip_gap, remaining, warm=self.best_posts, on_plan=self._offer, stop=stop)
+            # The incumbent is no start for a core problem: it differs from the fixed levels.
+            warm = self.best_posts if fixed is None else None
+            res = model.solve_mip(mip_gap, remaining, warm=warm, on_plan=self._offer, stop=stop)
             self.stats["nodes"] += res["nodes"]
             if res["infeasible"]:
                 break
@@ -366,8 +398,8 @@ class _Run:
                 return True
             if self.best_posts is None or not np.isfinite(bound):
                 return False
-            if restricted:
-                return bound - self.best <= target / 2 * abs(bound)
+            if restricted:  # done when its sub-pool is solved, or the pool's bound certifies the plan
+                return bound - self.best <= target / 2 * abs(bound) or self._certified(target)
             ub = min(self.ub, max(bound, threshold))
             if target > 0:
                 # Strictly inside the gap (no rounding slack): the search stops right at the

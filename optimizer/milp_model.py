@@ -61,15 +61,17 @@ class Rows:
         self.add(np.r_[np.arange(k), np.arange(k)], np.r_[later, later - 1], np.r_[np.ones(k), -np.ones(k)],
                  np.full(k, -INF), np.zeros(k))
 
-    def coupling(self, problem: Problem, rows: np.ndarray, owner: np.ndarray, level: np.ndarray) -> None:
+    def coupling(self, problem: Problem, rows: np.ndarray, owner: np.ndarray, level: np.ndarray,
+                 fixed: np.ndarray | None = None) -> None:
         """One row per coupling rule (budget, tier shares and counts) on the y columns of creators
-        ``rows[owner]`` at ``level``."""
+        ``rows[owner]`` at ``level``; ``fixed`` (posts of creators outside ``rows``) uses part of each."""
         price, fee = problem.price[rows][owner], problem.fee[rows][owner]
         for r in problem.rows:
             members = row_members(problem, r)[rows][owner]
             coef = r.sign * ((price + np.where(level == 1, fee, 0.0)) if r.kind == "cost" else (level == 1))
             nz = np.flatnonzero(members & (coef != 0))
-            self.add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs])
+            used = 0.0 if fixed is None else _row_use(problem, r, fixed)
+            self.add(np.zeros(len(nz)), nz, coef[nz], [-INF], [r.rhs - used])
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(low, high) of every row."""
@@ -86,6 +88,13 @@ class Rows:
         a = a.tocsc() if fmt == "csc" else a.tocsr()
         a.sum_duplicates()
         return a
+
+
+def _row_use(problem: Problem, row, posts: np.ndarray) -> float:
+    """What ``posts`` put into one coupling row (its left-hand side)."""
+    members = row_members(problem, row) & (posts > 0)
+    amount = problem.cost(posts) if row.kind == "cost" else np.ones(problem.n)
+    return float(row.sign * amount[members].sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,11 +127,24 @@ class RowBlock:
 
 class MilpModel:
     """The OA MILP for creators ``rows``: columns (``cost``, ``lower``, ``upper``, ``integrality``),
-    ``rows`` (COO triplets with bounds) and the ``layout``; built once, tangents appended."""
+    ``rows`` (COO triplets with bounds) and the ``layout``; built once, tangents appended.
 
-    def __init__(self, problem: Problem, rows: np.ndarray, scale: float, must: np.ndarray | None = None):
+    ``fixed``: posts of creators kept out of the model at those levels (a core problem: only
+    ``rows`` are decided). They load the cells (``x_s`` is the total load), use part of every
+    coupling rule, and their linear value is the objective's constant ``offset``; plans read
+    back (``posts_of``) include them.
+    """
+
+    def __init__(self, problem: Problem, rows: np.ndarray, scale: float, must: np.ndarray | None = None,
+                 fixed: np.ndarray | None = None):
         self.p, self.scale = problem, float(scale)
         rows = np.asarray(rows, dtype=np.int64)
+        if fixed is not None:
+            fixed = np.asarray(fixed, dtype=np.int64).copy()
+            fixed[rows] = 0
+        self.fixed = fixed
+        self.offset = 0.0 if fixed is None else -float(problem.linear_value(fixed).sum()) / scale
+        background = None if fixed is None or not problem.w_reach else problem.cell_load(fixed)
         caps = problem.cap[rows]
         keep = caps > 0
         rows, caps = rows[keep], caps[keep]
@@ -165,9 +187,10 @@ class MilpModel:
         if reach:  # cell: x_s - sum_i load_is w_i <= 0 (dense block, written once per creator)
             block = sp.coo_matrix(-problem.load[rows])
             out.add(np.r_[np.arange(n_cells), block.col], np.r_[x0 + np.arange(n_cells), w0 + block.row],
-                    np.r_[np.ones(n_cells), block.data], np.full(n_cells, -INF), np.zeros(n_cells))
+                    np.r_[np.ones(n_cells), block.data], np.full(n_cells, -INF),
+                    np.zeros(n_cells) if background is None else background)
         coupling_row0 = out.n
-        out.coupling(problem, rows, owner, level)
+        out.coupling(problem, rows, owner, level, fixed)
         self.rows = out
         self.layout = Layout(rows, caps, y0, n_y, w0, x0, r0, n_col, cell_row0, coupling_row0, out.n)
         self.reach = reach
@@ -205,7 +228,7 @@ class MilpModel:
     # --- solutions ---------------------------------------------------------------------------
     def posts_of(self, col_value: np.ndarray) -> np.ndarray:
         lay = self.layout
-        posts = np.zeros(self.p.n, dtype=np.int64)
+        posts = np.zeros(self.p.n, dtype=np.int64) if self.fixed is None else self.fixed.copy()
         y = np.rint(np.asarray(col_value[: lay.n_y]))
         np.add.at(posts, lay.rows[self.owner], y.astype(np.int64))
         return posts
@@ -220,6 +243,8 @@ class MilpModel:
             w = p.weight(n)
             col[lay.w0: lay.w0 + len(lay.rows)] = w
             x = w @ p.load[lay.rows]
+            if self.fixed is not None:
+                x = x + p.cell_load(self.fixed)
             col[lay.x0: lay.r0] = x
             col[lay.r0:] = -np.expm1(-x)  # true reach share: below every tangent
         return col
