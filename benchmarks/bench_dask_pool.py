@@ -5,8 +5,8 @@ pytest-benchmark group "whatif", marked ``huge``. The pool and scenario are benc
 creators x 60 cells, Parquet). The sweep runs 4 budget points with ``greedy`` on a local cluster of
 2 workers, in this process (``whatif.sweep.sweep``, what ``reachmix sweep`` calls). Counted: how often
 the pool is pickled here (``CreatorPool.__getstate__``); before, each task re-read the pool file on
-its worker instead. Asserted: at most one pickle per worker, and the rows equal those of the same
-sweep in this process.
+its worker instead. Asserted: at most one pickle per worker, and the same plans as the same sweep
+in this process.
 
     pytest benchmarks/bench_dask_pool.py --benchmark-only -s -m huge
 """
@@ -66,4 +66,7 @@ def test_a_sweep_ships_a_million_creator_pool_once_per_worker(benchmark, tmp_pat
                                 local_seconds=round(timings["local"], 1))
     assert len(rows) == POINTS
     assert 1 <= len(pickled) <= 2
-    assert [r["target_reach"] for r in rows] == [r["target_reach"] for r in local]
+    # The same plans; reach to the last bits only (Dask's workers run BLAS on one thread, which sums
+    # the cells' loads in another order).
+    assert [(r["spent"], r["creators"]) for r in rows] == [(r["spent"], r["creators"]) for r in local]
+    assert [r["target_reach"] for r in rows] == pytest.approx([r["target_reach"] for r in local], rel=1e-12)
