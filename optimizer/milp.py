@@ -199,10 +199,11 @@ class _Run:
 
     def _core(self, lb) -> None:
         """Look for a better incumbent in a core problem: every creator keeps the level the relaxed
-        problem gives it at the dual's multipliers, except the ``CORE_BLOCK_LIMIT / cells`` creators
-        whose choice is closest to a tie (best minus second-best relaxed value), which a MILP decides around the
-        others' fixed loads and spend. The creators the relaxation is sure about are the ones an
-        optimal plan almost always agrees with (the core idea of knapsack solvers, Pisinger)."""
+        problem gives it at the dual's multipliers, except the ``CORE_BLOCK_LIMIT / cells``
+        creators whose choice is closest to a tie (best minus second-best relaxed value), which a
+        MILP decides around the others' fixed loads and spend. The creators the relaxation is sure
+        about are the ones an optimal plan almost always agrees with (the core idea of Pisinger's
+        knapsack algorithms). Proves nothing: the bound stays the dual's."""
         p = self.p
         eligible = np.flatnonzero(p.cap > 0)
         values = lb.values[eligible]
