@@ -21,6 +21,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -313,4 +314,18 @@ def _run_dask(fn, tasks, address, progress, shared=()):
                     progress(done, len(tasks))
         except TimeoutError:
             executor.timed_out()
+        except (RuntimeError, ImportError) as exc:
+            # A scheduler or worker without a module the tasks need (a user's strategy class,
+            # another reachmix version) cannot unpickle them; say so instead of an internal error.
+            text = str(exc).split(". ", 1)[0].strip()
+            if isinstance(exc, ImportError) or "deserializ" in text:
+                raise ParallelError(f"--dask {executor.target.address}: the cluster could not load the tasks ({text}); "
+                                    "its scheduler and workers need the packages this machine has, including the "
+                                    "module of any package.module:ClassName strategy") from None
+            raise
+        except CancelledError as exc:  # distributed's FutureCancelledError: the task's worker died or left
+            raise ParallelError(f"--dask {executor.target.address}: a worker failed or left the cluster before the "
+                                f"tasks finished ({str(exc).split(': ', 1)[-1].strip() or 'cancelled'}); see the "
+                                "workers' logs. A common cause: workers without the packages this machine has, "
+                                "including the module of any package.module:ClassName strategy") from None
         return results
