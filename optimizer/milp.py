@@ -38,6 +38,10 @@ LP_BLOCK_LIMIT = 400_000
 #: 240 cells. Measured on the 240-cell hard shapes: 1,666 creators (400,000 entries) stalled in
 #: HiGHS's root cut loop (~5 s a round) and found nothing within 0.1% in 25 s; 500 did in 2-16 s.
 CORE_BLOCK_LIMIT = 120_000
+#: Seconds for a restricted MILP (over the LP's support) and for a core problem when the strategy
+#: has no time limit (with one: a quarter of the time left).
+RESTRICTED_SECONDS = 10.0
+CORE_SECONDS = 25.0
 #: Tangent points around a reference load, as factors.
 AROUND = np.array([0.5, 0.8, 0.9, 0.95, 0.98, 1.0, 1.02, 1.05, 1.1, 1.25, 1.5, 2.0])
 #: Share of the gap given to the reduction threshold (see ``_bound_and_reduce``).
@@ -328,8 +332,9 @@ class _Run:
         mip_gap = 0.0 if target <= 0 else target / 4
         status = "feasible"
         tm = time.perf_counter()
-        # A restricted run gets a quarter of the time left (without a limit: 10 s; a core problem 25 s).
-        limit = None if not restricted else max(1.0, 0.25 * (self.remaining() or (100.0 if fixed is not None else 40.0)))
+        # A restricted run gets a quarter of the time left, or without a time limit its own seconds.
+        alone = CORE_SECONDS if fixed is not None else RESTRICTED_SECONDS
+        limit = None if not restricted else max(1.0, 0.25 * self.remaining()) if self.deadline else alone
         stop_at = None if limit is None else time.perf_counter() + limit
         stop = self._stop_rule(threshold, restricted)
         for it in range(1, 60):

@@ -144,7 +144,8 @@ class MilpModel:
             fixed[rows] = 0
         self.fixed = fixed
         self.offset = 0.0 if fixed is None else -float(problem.linear_value(fixed).sum()) / scale
-        background = None if fixed is None or not problem.w_reach else problem.cell_load(fixed)
+        #: The fixed creators' load per cell (None without them): the cell rows' right-hand side.
+        self.background = None if fixed is None or not problem.w_reach else problem.cell_load(fixed)
         caps = problem.cap[rows]
         keep = caps > 0
         rows, caps = rows[keep], caps[keep]
@@ -188,7 +189,7 @@ class MilpModel:
             block = sp.coo_matrix(-problem.load[rows])
             out.add(np.r_[np.arange(n_cells), block.col], np.r_[x0 + np.arange(n_cells), w0 + block.row],
                     np.r_[np.ones(n_cells), block.data], np.full(n_cells, -INF),
-                    np.zeros(n_cells) if background is None else background)
+                    np.zeros(n_cells) if self.background is None else self.background)
         coupling_row0 = out.n
         out.coupling(problem, rows, owner, level, fixed)
         self.rows = out
@@ -243,8 +244,8 @@ class MilpModel:
             w = p.weight(n)
             col[lay.w0: lay.w0 + len(lay.rows)] = w
             x = w @ p.load[lay.rows]
-            if self.fixed is not None:
-                x = x + p.cell_load(self.fixed)
+            if self.background is not None:
+                x = x + self.background
             col[lay.x0: lay.r0] = x
             col[lay.r0:] = -np.expm1(-x)  # true reach share: below every tangent
         return col
