@@ -25,6 +25,21 @@ Handle,Followers,Price,avg_views,engagement_rate,max_posts,fee,tags,age_13_17,ag
 #: A progress line of a long command on stderr (whatif/progress.py), e.g. "simulating: 1,000/4,000 (25%), 5.0s elapsed".
 PROGRESS_LINE = re.compile(r"^[a-z][\w .-]*: [\d,]+/[\d,]+ \(\d+%\), [\d.]+s elapsed$")
 
+
+def long_simulation(tmp_path: Path, *executor: str):
+    """``reachmix simulate`` of a generated 200-creator scenario with 400,000 runs on ``executor``
+    (``--jobs 2``, ``--dask local:1``), started in its own session (so that a test can send the
+    whole group a terminal's Ctrl-C), stdout and stderr piped as text."""
+    import subprocess
+
+    from scenarios.generate import write_example
+
+    path, _ = write_example(tmp_path, 200, 4)
+    return subprocess.Popen([sys.executable, "-m", "cli", "simulate", str(path), "--strategy", "greedy",
+                             "--runs", "400000", *executor], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
 BASE_TOML = """\
 [pool]
 file = "creators.csv"

@@ -9,15 +9,13 @@ import http.server
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import PROGRESS_LINE
+from conftest import PROGRESS_LINE, long_simulation
 from click.testing import CliRunner
 
 pytest.importorskip("dask.distributed")
@@ -231,12 +229,7 @@ def test_the_overall_timeout_ends_a_stalled_run():
 @pytest.mark.slow
 def test_ctrl_c_on_a_local_cluster_ends_quietly_with_exit_130(tmp_path):
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: one line, exit 130."""
-    from scenarios.generate import write_example
-
-    path, _ = write_example(tmp_path, 200, 4)
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "simulate", str(path), "--strategy", "greedy",
-                             "--runs", "400000", "--dask", "local:1"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = long_simulation(tmp_path, "--dask", "local:1")
     time.sleep(8)
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=60)

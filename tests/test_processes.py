@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROGRESS_LINE
+from conftest import PROGRESS_LINE, long_simulation
 
 from scenarios.errors import ScenarioError
 from scenarios.processes import RemoteTraceback, for_each_result, machine_cores, run_tasks
@@ -203,12 +203,7 @@ def test_workers_of_a_killed_parent_exit_quietly_after_their_task():
 @pytest.mark.slow
 def test_ctrl_c_during_simulate_with_jobs_is_one_line_and_exit_130(tmp_path):
     """As a terminal's Ctrl-C: SIGINT to the whole process group while two workers simulate."""
-    from scenarios.generate import write_example
-
-    path, _ = write_example(tmp_path, 200, 4)
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "simulate", str(path), "--strategy", "greedy",
-                             "--runs", "400000", "--jobs", "2"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = long_simulation(tmp_path, "--jobs", "2")
     try:
         first = proc.stderr.readline()  # a progress line comes 5 s after the start: the workers are busy
         assert PROGRESS_LINE.match(first.strip()), first

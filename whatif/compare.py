@@ -168,7 +168,6 @@ def compare(paths: Sequence[str | Path], strategies: Strategies = ("milp",), *, 
                          read_options=read_options)
 
 
-
 def comparison_table(rows: Sequence[Mapping[str, Any]], title: str = "Comparison") -> Table:
     """The rows as a table. Money is in each scenario's currency: one currency is named in the
     title; when the scenarios' currencies differ, a ``currency`` column says it on every row and
